@@ -1,0 +1,62 @@
+//===- Frontend.h - Load, parse and check .kd programs ----------*- C++ -*-===//
+//
+// The front end's entry points, used by kdc and the tests:
+//
+//   SourceManager sm; DiagnosticEngine diags(sm);
+//   Program prog;
+//   Loader loader(sm, diags, searchPath);
+//   if (loader.load("recipe.kd", prog)) { ... check(prog, diags, ...) ... }
+//
+//===----------------------------------------------------------------------===//
+#ifndef KD_DSL_FRONTEND_H
+#define KD_DSL_FRONTEND_H
+
+#include "kd/dsl/AST.h"
+#include "kd/dsl/Diagnostics.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kd {
+
+// Parses one buffer already in the SourceManager. Returns null if the file had
+// syntax errors (they are reported to `diags`); the AST is built only from a
+// parse tree without errors.
+std::unique_ptr<ast::Module> parseModule(uint32_t file, SourceManager &sm, DiagnosticEngine &diags);
+
+// A root file and everything it imports, transitively. `modules` is in
+// dependency order: every module comes after the modules it imports, and the
+// root module is last.
+struct Program {
+  std::vector<std::unique_ptr<ast::Module>> modules;
+  const ast::Module &root() const { return *modules.back(); }
+  // For each module (same index), the indices of the modules its imports
+  // resolved to, in the order of its import declarations.
+  std::vector<std::vector<size_t>> imports;
+};
+
+// Resolves imports. A relative import path is looked up first in the stdlib
+// directory, then in each -I directory in order, then in the importing file's
+// own directory; an absolute path is used as is. `searchPath` holds the stdlib
+// directory followed by the -I directories. Missing files and import cycles
+// are errors at the import declaration; a file imported twice is loaded once.
+class Loader {
+public:
+  Loader(SourceManager &sm, DiagnosticEngine &diags, std::vector<std::string> searchPath)
+      : sm(sm), diags(diags), searchPath(std::move(searchPath)) {}
+  // Loads `path` (the root, taken as given) and its imports into `prog`.
+  // Returns false if any file could not be read or parsed.
+  bool load(const std::string &path, Program &prog);
+  // Same, for a buffer already in the SourceManager (used by -split-input-file).
+  bool loadBuffer(uint32_t file, Program &prog);
+
+private:
+  SourceManager &sm;
+  DiagnosticEngine &diags;
+  std::vector<std::string> searchPath;
+};
+
+} // namespace kd
+
+#endif // KD_DSL_FRONTEND_H

@@ -1,0 +1,23 @@
+# lit configuration of the kdc test suite.
+import os
+import lit.formats
+
+config.name = "kdc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".kd", ".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kdc_obj_root, "test")
+config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+# The tools under test come first, then FileCheck and `not` from LLVM.
+config.environment["PATH"] = os.pathsep.join(
+    [config.kdc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+# The stdlib of the source tree, so tests do not depend on an install.
+config.environment["KDC_STDLIB"] = os.path.join(config.kdc_src_root, "stdlib")
+
+config.substitutions.append(("%src_root", config.kdc_src_root))
+config.substitutions.append(("%stdlib", os.path.join(config.kdc_src_root, "stdlib")))
+config.substitutions.append(("%python", config.python_executable))
+
+if config.have_cuda:
+    config.available_features.add("cuda")
