@@ -14,6 +14,7 @@
 #include "kd/dsl/Frontend.h"
 
 #include <map>
+#include <ostream>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,11 @@ struct SemaOptions {
 // Returns null if there was any error.
 std::unique_ptr<CheckedProgram> check(const Program &prog, DiagnosticEngine &diags,
                                       const SemaOptions &opts = {});
+
+// Prints the checked program (`kdc --emit=checked`): every model instance
+// with each named value's shape, teachers, students, stages with their
+// trainable and frozen sets and resolved losses.
+void dumpChecked(const CheckedProgram &prog, const SourceManager &sm, std::ostream &os);
 
 } // namespace kd
 
