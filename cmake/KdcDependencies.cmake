@@ -3,7 +3,10 @@
 
 list(APPEND CMAKE_PREFIX_PATH "${KDC_LLVM_PREFIX}")
 
-find_package(MLIR 19 REQUIRED CONFIG)
+find_package(MLIR REQUIRED CONFIG)
+if(NOT LLVM_VERSION_MAJOR EQUAL 19)
+  message(FATAL_ERROR "kdc needs LLVM/MLIR 19; found ${LLVM_PACKAGE_VERSION} (set KDC_LLVM_PREFIX)")
+endif()
 message(STATUS "kdc: MLIR ${LLVM_PACKAGE_VERSION} from ${MLIR_DIR}")
 if(NOT EXISTS "${LLVM_EXTERNAL_LIT}")
   message(FATAL_ERROR "lit not found at ${LLVM_EXTERNAL_LIT}; install llvm-19-tools or set LLVM_EXTERNAL_LIT")
