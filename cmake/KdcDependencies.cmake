@@ -18,6 +18,8 @@ find_program(KDC_ANTLR4 antlr4 REQUIRED)
 find_package(Java COMPONENTS Runtime)
 
 find_package(nlohmann_json 3 REQUIRED CONFIG)
+# Debian builds oneDNN with its OpenCL GPU runtime, so its config needs
+# OpenCL headers (ocl-icd-opencl-dev) even though kdc uses only the CPU engine.
 find_package(dnnl REQUIRED CONFIG)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)

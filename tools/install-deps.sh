@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19
   antlr4 libantlr4-runtime-dev
-  libdnnl-dev nlohmann-json3-dev
+  libdnnl-dev ocl-icd-opencl-dev opencl-headers nlohmann-json3-dev
   zlib1g-dev libpng-dev libjpeg-dev
   googletest libgtest-dev libgmock-dev
   python3 python3-venv
