@@ -1,0 +1,329 @@
+//===- Backend.h - The interface every execution backend implements -*- C++ -*-===//
+//
+// How a backend slots in
+// ----------------------
+// A backend is one subclass of Backend (reference, oneDNN, cuDNN, ...). The
+// plan executor owns one Backend and, for every op of a compiled plan, calls
+// the entry that its OpKind maps to (table below). Nothing else in the
+// runtime knows which backend runs.
+//
+//  * Memory. The executor never dereferences tensor data itself: it asks the
+//    backend for buffers (allocate), fills them from host memory (copyIn) and
+//    reads results back (copyOut). A host backend returns host pointers; a
+//    device backend returns device pointers and may run its kernels
+//    asynchronously on its own stream, as long as copyOut and synchronize()
+//    observe every earlier call. Tensors are views over such buffers.
+//  * Ops. Every entry takes the op's attribute struct (OpDesc.h) and its
+//    tensors. Inputs are `const Tensor &`; optional inputs are `const Tensor *`
+//    (nullptr = absent, e.g. a conv without bias). Outputs are `Tensor &`,
+//    already allocated with the right shape by the executor. Backward entries
+//    are stateless: they receive the forward's inputs again (and its outputs
+//    where the math is cheaper from them) plus the output gradient, and write
+//    gradients into the given tensors; a nullptr gradient is not wanted and
+//    must not be computed. Gradients overwrite, they do not accumulate.
+//  * Losses are fused: one call writes the value and the gradients.
+//  * Errors. Entries validate shapes and return Status::invalidArgument with
+//    a message naming the op and the offending shape; they never abort.
+//  * Incremental backends. Every op entry defaults to returning
+//    Status::unimplemented, so a new backend can start with a few ops; the
+//    conformance suite compares each implemented entry against the
+//    reference backend, whose kernels are the oracle.
+//
+// OpKind -> entry
+//   Conv2d -> conv2d*                 Linear -> linear*
+//   BatchNorm -> batchNorm*           LayerNorm -> layerNorm*
+//   GroupNorm -> groupNorm*           Relu|Gelu|Sigmoid|Tanh -> activation*
+//   Softmax|LogSoftmax -> softmax*    MaxPool2d|AvgPool2d -> pool2d*
+//   GlobalAvgPool|AdaptiveAvgPool|AdaptiveMaxPool -> adaptivePool*
+//   Add|Mul -> binary*                Concat -> concat*
+//   Reshape -> reshape*               Resize -> resize*
+//   Dropout -> dropout*               MatMul -> matMul*
+//   L2Normalize -> l2Normalize*       MultiHeadAttention -> multiHeadAttention*
+//   AttentionPool -> attentionPool*   Tokens -> tokens*
+//   ClsTokenPrepend -> clsTokenPrepend*
+//   PositionEmbeddingAdd -> positionEmbeddingAdd*
+//   SelectToken -> selectToken*       CrossEntropyLoss -> crossEntropyLoss
+//   KlDivLoss -> klDivLoss            MseLoss|L1Loss|SmoothL1Loss -> regressionLoss
+//   CosineLoss -> cosineLoss          AttentionTransferLoss -> attentionTransferLoss
+//   RkdDistanceLoss -> rkdDistanceLoss  RkdAngleLoss -> rkdAngleLoss
+//   DkdLoss -> dkdLoss
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KDRT_BACKEND_H
+#define KDRT_BACKEND_H
+
+#include "kdrt/OpDesc.h"
+#include "kdrt/OpKind.h"
+#include "kdrt/Status.h"
+#include "kdrt/Tensor.h"
+
+#include <cstddef>
+#include <vector>
+
+namespace kdrt {
+
+/// Weights of multi-head self-attention; every matrix is [D, D] (out, in),
+/// every bias [D] and optional.
+struct AttentionWeights {
+  const Tensor *queryWeight = nullptr, *queryBias = nullptr;
+  const Tensor *keyWeight = nullptr, *keyBias = nullptr;
+  const Tensor *valueWeight = nullptr, *valueBias = nullptr;
+  const Tensor *outputWeight = nullptr, *outputBias = nullptr;
+};
+
+/// Gradients of AttentionWeights; nullptr entries are not wanted.
+struct AttentionWeightGrads {
+  Tensor *queryWeight = nullptr, *queryBias = nullptr;
+  Tensor *keyWeight = nullptr, *keyBias = nullptr;
+  Tensor *valueWeight = nullptr, *valueBias = nullptr;
+  Tensor *outputWeight = nullptr, *outputBias = nullptr;
+};
+
+class Backend {
+public:
+  virtual ~Backend();
+
+  /// Short stable name: "reference", "onednn", "cudnn".
+  virtual const char *name() const = 0;
+
+  //===--------------------------------------------------------------------===//
+  // Memory
+  //===--------------------------------------------------------------------===//
+
+  /// Allocates `bytes` of backend memory, suitably aligned for fp32 vectors.
+  virtual Status allocate(size_t bytes, void **buffer) = 0;
+  /// Frees memory from allocate(); nullptr is a no-op.
+  virtual void deallocate(void *buffer) = 0;
+  /// Host -> backend memory.
+  virtual Status copyIn(void *dst, const void *hostSrc, size_t bytes) = 0;
+  /// Backend -> host memory; waits for the kernels that write `src`.
+  virtual Status copyOut(void *hostDst, const void *src, size_t bytes) = 0;
+  /// Waits until every call issued so far has finished.
+  virtual Status synchronize() { return Status::success(); }
+
+  //===--------------------------------------------------------------------===//
+  // Layers
+  //===--------------------------------------------------------------------===//
+
+  virtual Status conv2dForward(const Conv2dDesc &desc, const Tensor &input,
+                               const Tensor &weight, const Tensor *bias,
+                               Tensor &output);
+  virtual Status conv2dBackward(const Conv2dDesc &desc, const Tensor &input,
+                                const Tensor &weight,
+                                const Tensor &gradOutput, Tensor *gradInput,
+                                Tensor *gradWeight, Tensor *gradBias);
+
+  virtual Status linearForward(const LinearDesc &desc, const Tensor &input,
+                               const Tensor &weight, const Tensor *bias,
+                               Tensor &output);
+  virtual Status linearBackward(const LinearDesc &desc, const Tensor &input,
+                                const Tensor &weight,
+                                const Tensor &gradOutput, Tensor *gradInput,
+                                Tensor *gradWeight, Tensor *gradBias);
+
+  /// In training mode runningMean/runningVar are updated in place.
+  virtual Status batchNormForward(const BatchNormDesc &desc,
+                                  const Tensor &input, const Tensor &gamma,
+                                  const Tensor &beta, Tensor &runningMean,
+                                  Tensor &runningVar, Tensor &output);
+  /// Training mode differentiates through the batch statistics (recomputed
+  /// from input); inference mode uses the running statistics.
+  virtual Status batchNormBackward(const BatchNormDesc &desc,
+                                   const Tensor &input, const Tensor &gamma,
+                                   const Tensor &runningMean,
+                                   const Tensor &runningVar,
+                                   const Tensor &gradOutput, Tensor *gradInput,
+                                   Tensor *gradGamma, Tensor *gradBeta);
+
+  virtual Status layerNormForward(const LayerNormDesc &desc,
+                                  const Tensor &input, const Tensor *gamma,
+                                  const Tensor *beta, Tensor &output);
+  virtual Status layerNormBackward(const LayerNormDesc &desc,
+                                   const Tensor &input, const Tensor *gamma,
+                                   const Tensor &gradOutput, Tensor *gradInput,
+                                   Tensor *gradGamma, Tensor *gradBeta);
+
+  virtual Status groupNormForward(const GroupNormDesc &desc,
+                                  const Tensor &input, const Tensor *gamma,
+                                  const Tensor *beta, Tensor &output);
+  virtual Status groupNormBackward(const GroupNormDesc &desc,
+                                   const Tensor &input, const Tensor *gamma,
+                                   const Tensor &gradOutput, Tensor *gradInput,
+                                   Tensor *gradGamma, Tensor *gradBeta);
+
+  //===--------------------------------------------------------------------===//
+  // Elementwise and softmax
+  //===--------------------------------------------------------------------===//
+
+  virtual Status activationForward(const ActivationDesc &desc,
+                                   const Tensor &input, Tensor &output);
+  virtual Status activationBackward(const ActivationDesc &desc,
+                                    const Tensor &input,
+                                    const Tensor &gradOutput,
+                                    Tensor &gradInput);
+
+  virtual Status softmaxForward(const SoftmaxDesc &desc, const Tensor &input,
+                                Tensor &output);
+  /// Takes the forward output (probabilities or log-probabilities).
+  virtual Status softmaxBackward(const SoftmaxDesc &desc,
+                                 const Tensor &output,
+                                 const Tensor &gradOutput, Tensor &gradInput);
+
+  //===--------------------------------------------------------------------===//
+  // Pooling and resizing
+  //===--------------------------------------------------------------------===//
+
+  virtual Status pool2dForward(const Pool2dDesc &desc, const Tensor &input,
+                               Tensor &output);
+  /// Max pooling routes the gradient to the first maximum of each window.
+  virtual Status pool2dBackward(const Pool2dDesc &desc, const Tensor &input,
+                                const Tensor &gradOutput, Tensor &gradInput);
+
+  virtual Status adaptivePoolForward(const AdaptivePoolDesc &desc,
+                                     const Tensor &input, Tensor &output);
+  virtual Status adaptivePoolBackward(const AdaptivePoolDesc &desc,
+                                      const Tensor &input,
+                                      const Tensor &gradOutput,
+                                      Tensor &gradInput);
+
+  virtual Status resizeForward(const ResizeDesc &desc, const Tensor &input,
+                               Tensor &output);
+  virtual Status resizeBackward(const ResizeDesc &desc,
+                                const Tensor &gradOutput, Tensor &gradInput);
+
+  //===--------------------------------------------------------------------===//
+  // Tensor plumbing
+  //===--------------------------------------------------------------------===//
+
+  virtual Status binaryForward(const BinaryDesc &desc, const Tensor &lhs,
+                               const Tensor &rhs, Tensor &output);
+  virtual Status binaryBackward(const BinaryDesc &desc, const Tensor &lhs,
+                                const Tensor &rhs, const Tensor &gradOutput,
+                                Tensor *gradLhs, Tensor *gradRhs);
+
+  virtual Status concatForward(const ConcatDesc &desc,
+                               const std::vector<const Tensor *> &inputs,
+                               Tensor &output);
+  /// gradInputs[i] may be nullptr for inputs whose gradient is not wanted.
+  virtual Status concatBackward(const ConcatDesc &desc,
+                                const Tensor &gradOutput,
+                                const std::vector<Tensor *> &gradInputs);
+
+  virtual Status reshapeForward(const ReshapeDesc &desc, const Tensor &input,
+                                Tensor &output);
+  virtual Status reshapeBackward(const ReshapeDesc &desc,
+                                 const Tensor &gradOutput, Tensor &gradInput);
+
+  /// Writes the output and the mask (0 or 1/(1-p) per element).
+  virtual Status dropoutForward(const DropoutDesc &desc, const Tensor &input,
+                                Tensor &output, Tensor &mask);
+  virtual Status dropoutBackward(const DropoutDesc &desc, const Tensor &mask,
+                                 const Tensor &gradOutput, Tensor &gradInput);
+
+  virtual Status matMulForward(const MatMulDesc &desc, const Tensor &lhs,
+                               const Tensor &rhs, Tensor &output);
+  virtual Status matMulBackward(const MatMulDesc &desc, const Tensor &lhs,
+                                const Tensor &rhs, const Tensor &gradOutput,
+                                Tensor *gradLhs, Tensor *gradRhs);
+
+  virtual Status l2NormalizeForward(const L2NormalizeDesc &desc,
+                                    const Tensor &input, Tensor &output);
+  virtual Status l2NormalizeBackward(const L2NormalizeDesc &desc,
+                                     const Tensor &input,
+                                     const Tensor &gradOutput,
+                                     Tensor &gradInput);
+
+  //===--------------------------------------------------------------------===//
+  // Attention and tokens
+  //===--------------------------------------------------------------------===//
+
+  virtual Status multiHeadAttentionForward(const MultiHeadAttentionDesc &desc,
+                                           const Tensor &input,
+                                           const AttentionWeights &weights,
+                                           Tensor &output);
+  virtual Status multiHeadAttentionBackward(
+      const MultiHeadAttentionDesc &desc, const Tensor &input,
+      const AttentionWeights &weights, const Tensor &gradOutput,
+      Tensor *gradInput, const AttentionWeightGrads &gradWeights);
+
+  virtual Status attentionPoolForward(const AttentionPoolDesc &desc,
+                                      const Tensor &input,
+                                      const Tensor &weight, const Tensor *bias,
+                                      Tensor &output);
+  virtual Status attentionPoolBackward(const AttentionPoolDesc &desc,
+                                       const Tensor &input,
+                                       const Tensor &weight,
+                                       const Tensor *bias,
+                                       const Tensor &gradOutput,
+                                       Tensor *gradInput, Tensor *gradWeight,
+                                       Tensor *gradBias);
+
+  virtual Status tokensForward(const TokensDesc &desc, const Tensor &input,
+                               Tensor &output);
+  virtual Status tokensBackward(const TokensDesc &desc,
+                                const Tensor &gradOutput, Tensor &gradInput);
+
+  virtual Status clsTokenPrependForward(const ClsTokenPrependDesc &desc,
+                                        const Tensor &input,
+                                        const Tensor &token, Tensor &output);
+  virtual Status clsTokenPrependBackward(const ClsTokenPrependDesc &desc,
+                                         const Tensor &gradOutput,
+                                         Tensor *gradInput, Tensor *gradToken);
+
+  virtual Status
+  positionEmbeddingAddForward(const PositionEmbeddingAddDesc &desc,
+                              const Tensor &input, const Tensor &embedding,
+                              Tensor &output);
+  virtual Status
+  positionEmbeddingAddBackward(const PositionEmbeddingAddDesc &desc,
+                               const Tensor &gradOutput, Tensor *gradInput,
+                               Tensor *gradEmbedding);
+
+  virtual Status selectTokenForward(const SelectTokenDesc &desc,
+                                    const Tensor &input, Tensor &output);
+  virtual Status selectTokenBackward(const SelectTokenDesc &desc,
+                                     const Tensor &gradOutput,
+                                     Tensor &gradInput);
+
+  //===--------------------------------------------------------------------===//
+  // Losses: `loss` is a one-element tensor.
+  //===--------------------------------------------------------------------===//
+
+  virtual Status crossEntropyLoss(const CrossEntropyDesc &desc,
+                                  const Tensor &logits, const Tensor &targets,
+                                  Tensor &loss, Tensor *gradLogits);
+  virtual Status klDivLoss(const KlDivDesc &desc, const Tensor &studentLogits,
+                           const Tensor &teacherLogits, Tensor &loss,
+                           Tensor *gradStudent, Tensor *gradTeacher);
+  virtual Status regressionLoss(const RegressionLossDesc &desc,
+                                const Tensor &input, const Tensor &target,
+                                Tensor &loss, Tensor *gradInput,
+                                Tensor *gradTarget);
+  virtual Status cosineLoss(const CosineLossDesc &desc, const Tensor &lhs,
+                            const Tensor &rhs, Tensor &loss, Tensor *gradLhs,
+                            Tensor *gradRhs);
+  virtual Status attentionTransferLoss(const AttentionTransferDesc &desc,
+                                       const Tensor &student,
+                                       const Tensor &teacher, Tensor &loss,
+                                       Tensor *gradStudent,
+                                       Tensor *gradTeacher);
+  /// The teacher side of RKD carries no gradient.
+  virtual Status rkdDistanceLoss(const RkdDesc &desc, const Tensor &student,
+                                 const Tensor &teacher, Tensor &loss,
+                                 Tensor *gradStudent);
+  virtual Status rkdAngleLoss(const RkdDesc &desc, const Tensor &student,
+                              const Tensor &teacher, Tensor &loss,
+                              Tensor *gradStudent);
+  virtual Status dkdLoss(const DkdDesc &desc, const Tensor &studentLogits,
+                         const Tensor &teacherLogits, const Tensor &labels,
+                         Tensor &loss, Tensor *gradStudent);
+
+protected:
+  /// What every op entry returns until a backend overrides it.
+  Status unimplemented(const char *entry) const;
+};
+
+} // namespace kdrt
+
+#endif // KDRT_BACKEND_H
