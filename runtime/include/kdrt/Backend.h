@@ -205,7 +205,8 @@ public:
   virtual Status concatForward(const ConcatDesc &desc,
                                const std::vector<const Tensor *> &inputs,
                                Tensor &output);
-  /// gradInputs[i] may be nullptr for inputs whose gradient is not wanted.
+  /// Every gradInputs[i] must be given: its shape tells where input i's
+  /// slice of the concatenation lies.
   virtual Status concatBackward(const ConcatDesc &desc,
                                 const Tensor &gradOutput,
                                 const std::vector<Tensor *> &gradInputs);
