@@ -171,7 +171,7 @@ struct RepeatExpr : Expr {
   KD_EXPR_CLASSOF(Repeat)
   std::string var;
   SourceRange varRange;
-  ExprPtr range; // a count or a list
+  ExprPtr over; // a count or a list
   ExprPtr body;
 };
 
