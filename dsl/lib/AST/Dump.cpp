@@ -132,7 +132,7 @@ std::string inlineText(const Expr *e) {
   }
   case ExprKind::Repeat: {
     const auto *r = static_cast<const RepeatExpr *>(e);
-    return "repeat " + (r->var.empty() ? "" : r->var + " in ") + inlineText(r->range.get()) + ": " +
+    return "repeat " + (r->var.empty() ? "" : r->var + " in ") + inlineText(r->over.get()) + ": " +
            inlineText(r->body.get());
   }
   case ExprKind::Comprehension: {
@@ -401,7 +401,7 @@ void Dumper::expr(const Expr *e, unsigned depth, const std::string &role) {
     if (!r->var.empty())
       out << ' ' << r->var;
     loc(e->range);
-    expr(r->range.get(), depth + 1, r->var.empty() ? "count" : "in");
+    expr(r->over.get(), depth + 1, r->var.empty() ? "count" : "in");
     expr(r->body.get(), depth + 1, "body");
     return;
   }

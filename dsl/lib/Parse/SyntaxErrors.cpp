@@ -158,12 +158,6 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
   }
 
   std::string found = describeToken(offending);
-  if (extraneous) {
-    std::string wanted = describeExpectedSet(expected, vocab);
-    emit(range, "unexpected " + found + (wanted.empty() ? "" : "; expected " + wanted));
-    return;
-  }
-
   std::string wanted;
   if (!(has(expected, KDParser::INT) && has(expected, KDParser::ID))) {
     OpenConstruct open = innermostOpen(parser->getContext(), vocab);
@@ -172,7 +166,12 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
   }
   if (wanted.empty())
     wanted = describeExpectedSet(expected, vocab);
-  if (wanted.empty())
+
+  // An extraneous token is one ANTLR will skip; at the end of the file there
+  // is nothing to skip, something is missing.
+  if (extraneous && type != antlr4::Token::EOF)
+    emit(range, "unexpected " + found + (wanted.empty() ? "" : "; expected " + wanted));
+  else if (wanted.empty())
     emit(range, "unexpected " + found);
   else
     emit(range, "expected " + wanted + ", found " + found);

@@ -347,7 +347,7 @@ ExprPtr Transformer::transformExpr(KDParser::ExprContext *ctx) {
     node->var = textOf(var);
     node->varRange = rangeOf(var);
   }
-  node->range = transformExpr(repeat->expr(0));
+  node->over = transformExpr(repeat->expr(0));
   node->body = transformExpr(repeat->expr(1));
   return node;
 }
