@@ -50,7 +50,7 @@ Status regressionLoss(const RegressionLossDesc &desc, TensorRef<const T> input,
     return shapeError(op, "inputs are empty");
   T beta = T(desc.beta), total = 0;
   for (int64_t i = 0; i < count; ++i) {
-    T d = input[i] - target[i], value, slope;
+    T d = input[i] - target[i], value = 0, slope = 0;
     switch (desc.kind) {
     case RegressionKind::Mse:
       value = d * d;
