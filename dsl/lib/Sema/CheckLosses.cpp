@@ -1,0 +1,445 @@
+//===- CheckLosses.cpp - Loss expressions ---------------------------------===//
+//
+// A loss is built from loss calls (`kl(S.logits, T.logits, temperature: 4)`)
+// combined with `+`, `-`, scalar `*` and `/`, and sums over collections. Its
+// leaves are features: taps of model instances (`S.embed`, `S.exits`), the
+// labels, and trainable helpers (`adapt`, `attention_fuse`) whose shapes are
+// inferred here. Every tap must exist, and the shapes of each call's
+// arguments must agree.
+//
+//===----------------------------------------------------------------------===//
+#include "SemaImpl.h"
+
+#include "ShapeFunctions.h"
+
+namespace kd::sema {
+
+using namespace kd::ast;
+
+namespace {
+class LossBuilder : public Evaluator {
+public:
+  LossBuilder(Sema &sema, CheckedLoss &loss, std::set<int> *read)
+      : Evaluator(sema), loss(loss), read(read) {}
+
+protected:
+  Value evalName(const NameExpr &e) override {
+    if (e.name == "label" && !findLocal(e.name) && !sema.lookupGlobal(e.name)) {
+      loss.usesLabel = true;
+      Value v;
+      v.kind = Value::Kind::Label;
+      v.shapeKnown = true;
+      if (labelRange.begin.file == 0)
+        labelRange = e.range;
+      return v;
+    }
+    return Evaluator::evalName(e);
+  }
+
+  Value evalMember(const MemberExpr &e) override {
+    Value base = eval(*e.base);
+    if (base.kind != Value::Kind::Use)
+      return base.ok() ? memberOfOther(e, base) : base;
+    std::string useName = base.constant.stringValue;
+    const CheckedModelUse *use = sema.result->findUse(useName);
+    if (!use)
+      return Value::error();
+    if (use->source == CheckedModelUse::Source::Ensemble)
+      return ensembleMember(e, *use);
+    if (use->instance < 0)
+      return Value::error(); // its instantiation failed and was reported
+    return tapOf(e, use->instance, useName);
+  }
+
+  Value evalCall(const CallExpr &e) override;
+  Value evalChain(const ChainExpr &e) override;
+  Value nonConstBinary(const BinaryExpr &e, const Value &lhs, const Value &rhs) override;
+
+public:
+  SourceRange labelRange;
+
+private:
+  Value memberOfOther(const MemberExpr &e, const Value &base) {
+    // d.split and the like go through the base evaluator's rules.
+    (void)base;
+    return Evaluator::evalMember(e);
+  }
+
+  Value feature(FeatureNode node) {
+    Value v;
+    v.kind = Value::Kind::Tensor;
+    v.shape = node.shape;
+    v.id = int(loss.features.size());
+    loss.features.push_back(std::move(node));
+    return v;
+  }
+
+  Value tapOf(const MemberExpr &e, int instanceIndex, const std::string &useName) {
+    const ModelInstance &inst = sema.result->instances[size_t(instanceIndex)];
+    if (read)
+      read->insert(instanceIndex);
+    auto tap = [&](const NamedValue &nv) {
+      FeatureNode f;
+      f.kind = FeatureNode::Kind::Tap;
+      f.instance = instanceIndex;
+      f.node = nv.node;
+      f.tap = nv.name;
+      f.shape = inst.nodes[size_t(nv.node)].shape;
+      f.range = e.range;
+      return feature(std::move(f));
+    };
+    if (e.member == "exits") {
+      Value list;
+      list.kind = Value::Kind::TensorList;
+      for (const NamedValue *exit : inst.exits())
+        list.elements.push_back(tap(*exit));
+      if (list.elements.empty()) {
+        sema.diags.error(e.memberRange, "model '" + inst.modelName + "' of '" + useName + "' declares no exits");
+        sema.diags.note(inst.modelRange, "model '" + inst.modelName + "' declared here");
+        return Value::error();
+      }
+      return list;
+    }
+    if (const NamedValue *nv = inst.findValue(e.member))
+      return tap(*nv);
+    std::vector<std::string> names = {"exits", "output"};
+    for (const NamedValue &nv : inst.values)
+      names.push_back(nv.name);
+    std::string msg = "model '" + inst.modelName + "' of '" + useName + "' has no value named '" + e.member + "'";
+    std::string close = closestMatch(e.member, names);
+    if (!close.empty())
+      msg += "; did you mean '" + close + "'?";
+    sema.diags.error(e.memberRange, msg);
+    sema.diags.note(inst.modelRange, "model '" + inst.modelName + "' declared here");
+    return Value::error();
+  }
+
+  // `E.logits` of an ensemble: the members' taps, combined per the weighting.
+  Value ensembleMember(const MemberExpr &e, const CheckedModelUse &use) {
+    FeatureNode f;
+    f.kind = FeatureNode::Kind::Value;
+    f.op = "ensemble";
+    f.tap = e.member;
+    f.range = e.range;
+    f.attrs.push_back({"weights", ConstValue::ofString(use.weighting)});
+    for (const std::string &member : use.members) {
+      const CheckedModelUse *m = sema.result->findUse(member);
+      if (!m || m->instance < 0)
+        return Value::error();
+      Value t = tapOf(e, m->instance, member);
+      if (!t.ok())
+        return t;
+      if (t.kind != Value::Kind::Tensor) {
+        sema.diags.error(e.memberRange, "only a single value can be taken from an ensemble");
+        return Value::error();
+      }
+      if (!f.inputs.empty() && t.shape != f.shape) {
+        sema.diags.error(e.range, "ensemble members disagree on '" + e.member + "': " + formatShape(f.shape) +
+                                      " and " + formatShape(t.shape));
+        return Value::error();
+      }
+      f.shape = t.shape;
+      f.inputs.push_back(t.id);
+    }
+    if (f.inputs.empty())
+      return Value::error();
+    return feature(std::move(f));
+  }
+
+  // Notes pointing at the models whose taps a failed call read.
+  void noteSources(const std::vector<Value> &inputs) {
+    for (const Value &v : inputs) {
+      if (v.kind != Value::Kind::Tensor || v.id < 0)
+        continue;
+      const FeatureNode &f = loss.features[size_t(v.id)];
+      if (f.kind != FeatureNode::Kind::Tap)
+        continue;
+      const ModelInstance &inst = sema.result->instances[size_t(f.instance)];
+      const CheckedModelUse *use = sema.result->findUse(inst.name);
+      sema.diags.note(use ? use->range : inst.range, "'" + inst.name + "." + f.tap + "' is " + formatShape(f.shape) +
+                                                         " in model '" + inst.modelName + "'");
+    }
+  }
+
+  // Evaluates the tensor arguments of a bound call, in parameter order.
+  bool tensorArgs(const Builtin &b, const BoundArgs &bound, std::vector<Value> &out) {
+    for (const BoundArg &slot : bound.slots) {
+      if (slot.spec->type != ParamType::Tensor && slot.spec->type != ParamType::TensorList)
+        continue;
+      Value v = eval(*slot.expr);
+      if (!v.ok())
+        return false;
+      if (slot.spec->type == ParamType::Tensor && (v.kind == Value::Kind::Tensor || v.kind == Value::Kind::Label)) {
+        out.push_back(v);
+      } else if (slot.spec->type == ParamType::TensorList && v.kind == Value::Kind::TensorList) {
+        for (const Value &element : v.elements)
+          out.push_back(element);
+      } else {
+        sema.diags.error(slot.expr->range, "argument '" + slot.spec->name + "' of " + kindName(b.kind) + " '" +
+                                               b.name + "' must be " +
+                                               (slot.spec->type == ParamType::Tensor ? "a feature" : "a list of features") +
+                                               " such as 'S.logits', got " + describe(v));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Value comprehension(const CallExpr &e, const ComprehensionExpr &c, bool average) {
+    Value collection = eval(*c.collection);
+    if (!collection.ok())
+      return collection;
+    if (collection.kind != Value::Kind::TensorList) {
+      sema.diags.error(c.collection->range, "a comprehension runs over a collection such as 'S.exits', got " +
+                                                describe(collection));
+      return Value::error();
+    }
+    int total = -1;
+    for (const Value &element : collection.elements) {
+      scopes.emplace_back();
+      bindLocal(c.var, element, c.varRange);
+      Value term = eval(*c.body);
+      scopes.pop_back();
+      if (!term.ok())
+        return term;
+      if (term.kind != Value::Kind::Loss) {
+        sema.diags.error(c.body->range, "the body of " + std::string(average ? "mean" : "sum") +
+                                            "(...) must be a loss, got " + describe(term));
+        return Value::error();
+      }
+      if (total < 0) {
+        total = term.id;
+        continue;
+      }
+      LossNode add;
+      add.kind = LossNode::Kind::Add;
+      add.operands = {total, term.id};
+      add.range = e.range;
+      total = int(loss.nodes.size());
+      loss.nodes.push_back(add);
+    }
+    if (average && collection.elements.size() > 1) {
+      LossNode div;
+      div.kind = LossNode::Kind::Div;
+      div.operands = {total};
+      div.constant = double(collection.elements.size());
+      div.range = e.range;
+      total = int(loss.nodes.size());
+      loss.nodes.push_back(div);
+    }
+    Value v;
+    v.kind = Value::Kind::Loss;
+    v.id = total;
+    return v;
+  }
+
+  CheckedLoss &loss;
+  std::set<int> *read;
+};
+
+Value LossBuilder::evalCall(const CallExpr &e) {
+  std::string name(e.calleeName());
+  if (name.empty() || name == "len" || findLocal(name) || sema.lookupGlobal(name))
+    return Evaluator::evalCall(e);
+  if ((name == "sum" || name == "mean") && e.args.size() == 1)
+    if (const auto *c = dyn_cast<ComprehensionExpr>(e.args[0].value.get()))
+      return comprehension(e, *c, name == "mean");
+  if (name == "sum") {
+    sema.diags.error(e.range, "sum takes a comprehension: sum(e in S.exits: ...)");
+    return Value::error();
+  }
+  const Builtin *b = findBuiltin(BuiltinKind::Loss, name);
+  if (!b)
+    b = findBuiltin(BuiltinKind::Helper, name);
+  if (!b)
+    b = findBuiltin(BuiltinKind::ValueFunction, name);
+  if (!b) {
+    std::vector<std::string> names = builtinNames(BuiltinKind::Loss);
+    for (BuiltinKind k : {BuiltinKind::Helper, BuiltinKind::ValueFunction})
+      for (const std::string &n : builtinNames(k))
+        names.push_back(n);
+    std::string msg = "unknown loss '" + name + "'";
+    std::string close = closestMatch(name, names);
+    if (!close.empty())
+      msg += "; did you mean '" + close + "'?";
+    sema.diags.error(e.callee->range, msg);
+    return Value::error();
+  }
+  CallTarget target{std::string(kindName(b->kind)) + " '" + name + "'", SourceRange()};
+  std::optional<BoundArgs> bound = bindArguments(target, b->params, e.args, e.range, *this, sema.diags);
+  if (!bound)
+    return Value::error();
+  std::vector<Value> inputs;
+  if (!tensorArgs(*b, *bound, inputs))
+    return Value::error();
+  ShapeQuery query{{}, *bound};
+  for (const Value &v : inputs)
+    query.inputs.push_back(ShapeInput{v.shape, v.kind == Value::Kind::Label});
+  ShapeResult r = b->shape(query);
+  if (!r.ok) {
+    sema.diags.error(e.range, r.error);
+    noteSources(inputs);
+    if (!r.hint.empty() && b->name != "adapt")
+      sema.diags.note(e.range, r.hint);
+    else if (!r.hint.empty())
+      sema.diags.note(e.range, r.hint);
+    return Value::error();
+  }
+  std::vector<int> ids;
+  for (const Value &v : inputs) {
+    if (v.kind == Value::Kind::Label) {
+      FeatureNode label;
+      label.kind = FeatureNode::Kind::Label;
+      label.range = v.shapeKnown ? e.range : e.range;
+      ids.push_back(feature(std::move(label)).id);
+    } else {
+      ids.push_back(v.id);
+    }
+  }
+  if (b->kind == BuiltinKind::Loss) {
+    LossNode node;
+    node.kind = LossNode::Kind::Call;
+    node.op = name;
+    node.attrs = bound->constants();
+    node.features = ids;
+    node.range = e.range;
+    Value v;
+    v.kind = Value::Kind::Loss;
+    v.id = int(loss.nodes.size());
+    loss.nodes.push_back(std::move(node));
+    return v;
+  }
+  FeatureNode f;
+  f.kind = b->kind == BuiltinKind::Helper ? FeatureNode::Kind::Helper : FeatureNode::Kind::Value;
+  f.op = name;
+  f.attrs = bound->constants();
+  if (name == "adapt") {
+    // Record what "auto" chose, so the importer builds that adapter.
+    for (auto &[key, value] : f.attrs)
+      if (key == "kind")
+        value = ConstValue::ofString(r.hint);
+  }
+  f.inputs = ids;
+  f.shape = r.shape;
+  f.learnable = r.learnable;
+  f.range = e.range;
+  return feature(std::move(f));
+}
+
+// `T.l3 -> adaptive_maxpool(4, 4)` inside a loss: built-in layers applied to
+// a feature (pooling a teacher map to the student's size).
+Value LossBuilder::evalChain(const ChainExpr &e) {
+  Value input = eval(*e.input);
+  if (!input.ok())
+    return input;
+  if (input.kind != Value::Kind::Tensor) {
+    sema.diags.error(e.input->range, "'->' needs a feature on its left, got " + describe(input));
+    return Value::error();
+  }
+  std::string name;
+  static const std::vector<Arg> noArgs;
+  const std::vector<Arg> *args = &noArgs;
+  if (const auto *n = dyn_cast<NameExpr>(e.layer.get()))
+    name = n->name;
+  else if (const auto *c = dyn_cast<CallExpr>(e.layer.get())) {
+    name = std::string(c->calleeName());
+    args = &c->args;
+  }
+  const Builtin *b = name.empty() ? nullptr : findBuiltin(BuiltinKind::Layer, name);
+  if (!b) {
+    std::string msg = name.empty() ? std::string("expected a built-in layer after '->'")
+                                   : "unknown layer '" + name + "'";
+    std::string close = name.empty() ? "" : closestMatch(name, builtinNames(BuiltinKind::Layer));
+    if (!close.empty())
+      msg += "; did you mean '" + close + "'?";
+    sema.diags.error(e.layer->range, msg);
+    return Value::error();
+  }
+  std::optional<BoundArgs> bound =
+      bindArguments({"layer '" + name + "'", SourceRange()}, b->params, *args, e.layer->range, *this, sema.diags);
+  if (!bound)
+    return Value::error();
+  ShapeQuery query{{ShapeInput{input.shape, false}}, *bound};
+  ShapeResult r = b->shape(query);
+  if (!r.ok) {
+    sema.diags.error(e.layer->range, r.error);
+    return Value::error();
+  }
+  FeatureNode f;
+  f.kind = FeatureNode::Kind::Value;
+  f.op = name;
+  f.attrs = bound->constants();
+  f.inputs = {input.id};
+  f.shape = r.shape;
+  f.learnable = r.learnable;
+  f.range = e.range;
+  return feature(std::move(f));
+}
+
+Value LossBuilder::nonConstBinary(const BinaryExpr &e, const Value &lhs, const Value &rhs) {
+  bool lossL = lhs.kind == Value::Kind::Loss, lossR = rhs.kind == Value::Kind::Loss;
+  bool constL = lhs.kind == Value::Kind::Const && lhs.constant.isNumber();
+  bool constR = rhs.kind == Value::Kind::Const && rhs.constant.isNumber();
+  LossNode node;
+  node.range = e.range;
+  if (lossL && lossR && (e.op == BinaryOp::Add || e.op == BinaryOp::Sub)) {
+    node.kind = e.op == BinaryOp::Add ? LossNode::Kind::Add : LossNode::Kind::Sub;
+    node.operands = {lhs.id, rhs.id};
+  } else if (e.op == BinaryOp::Mul && ((lossL && constR) || (constL && lossR))) {
+    node.kind = LossNode::Kind::Scale;
+    node.operands = {lossL ? lhs.id : rhs.id};
+    node.constant = (lossL ? rhs : lhs).constant.asDouble();
+  } else if (e.op == BinaryOp::Div && lossL && constR) {
+    if (rhs.constant.asDouble() == 0) {
+      sema.diags.error(e.range, "division of a loss by zero");
+      return Value::error();
+    }
+    node.kind = LossNode::Kind::Div;
+    node.operands = {lhs.id};
+    node.constant = rhs.constant.asDouble();
+  } else {
+    std::string why = (lhs.kind == Value::Kind::Tensor || rhs.kind == Value::Kind::Tensor)
+                          ? "; features enter a loss through a loss function such as mse(a, b)"
+                          : "; losses combine with '+', '-', and '*' or '/' by a number";
+    sema.diags.error(e.opRange, std::string("'") + spelling(e.op) + "' cannot combine " + describe(lhs) + " and " +
+                                    describe(rhs) + why);
+    return Value::error();
+  }
+  Value v;
+  v.kind = Value::Kind::Loss;
+  v.id = int(loss.nodes.size());
+  loss.nodes.push_back(std::move(node));
+  return v;
+}
+} // namespace
+
+bool Sema::checkLoss(const Expr &expr, CheckedLoss &loss, std::set<int> *readInstances,
+                     const std::map<std::string, int> &aliases, bool featureOnly) {
+  LossBuilder builder(*this, loss, readInstances);
+  for (const auto &[name, use] : aliases) {
+    Value v;
+    v.kind = Value::Kind::Use;
+    v.constant = ConstValue::ofString(result->uses[size_t(use)].name);
+    builder.bindLocal(name, v, SourceRange());
+  }
+  Value v = builder.eval(expr);
+  if (!v.ok())
+    return false;
+  if (featureOnly) {
+    if (v.kind != Value::Kind::Tensor) {
+      diags.error(expr.range, "expected a feature such as 'mean(S.exits)', got " + describe(v));
+      return false;
+    }
+    loss.feature = v.id;
+    return true;
+  }
+  if (v.kind != Value::Kind::Loss) {
+    diags.error(expr.range, "a loss must be a scalar loss expression such as ce(S.logits, label), got " +
+                                describe(v));
+    return false;
+  }
+  loss.root = v.id;
+  return true;
+}
+
+} // namespace kd::sema

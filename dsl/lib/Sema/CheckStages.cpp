@@ -1,0 +1,533 @@
+//===- CheckStages.cpp - Stages, training bodies, evaluate and export ------===//
+//
+// A training body (a stage, or a teacher/student's own body) names what
+// trains on which split for how long, with which optimizer, schedule and
+// loss. The stage kind is inferred from the loss (a teacher's tap: distill;
+// the student's own exits: self_distill; a graft statement: graft) and
+// checked against a written kind.
+//
+//===----------------------------------------------------------------------===//
+#include "ExprWalk.h"
+#include "SemaImpl.h"
+
+namespace kd::sema {
+
+using namespace kd::ast;
+
+namespace {
+const std::vector<std::string> kStageKinds = {"train", "distill", "self_distill", "graft"};
+
+void rejectUnknownClauses(Sema &sema, const Statement &s, const std::vector<std::string> &allowed) {
+  for (const Clause &c : s.clauses) {
+    bool known = false;
+    for (const std::string &a : allowed)
+      known |= a == c.keyword;
+    if (!known)
+      sema.diags.error(c.range, "'" + c.keyword + "' is not a clause of '" + s.verb + "'");
+  }
+}
+
+// Where `block` of `inst` starts and ends: the shapes entering and leaving it.
+bool blockShapes(const ModelInstance &inst, const std::string &block, Shape &in, Shape &out) {
+  const NamedValue *nv = inst.findValue(block);
+  if (!nv)
+    return false;
+  out = inst.nodes[size_t(nv->node)].shape;
+  for (const LayerNode &node : inst.nodes) {
+    if (node.block != block)
+      continue;
+    for (int input : node.inputs)
+      if (input >= 0 && inst.nodes[size_t(input)].block != block) {
+        in = inst.nodes[size_t(input)].shape;
+        return true;
+      }
+  }
+  in = out;
+  return true;
+}
+} // namespace
+
+std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body, const std::string &name,
+                                              SourceRange range, const UseInfo *owner) {
+  TrainSpec spec;
+  spec.name = name;
+  spec.range = range;
+  std::string what = owner ? "'" + name + "'" : "stage '" + name + "'";
+  const Statement *train = nullptr, *graft = nullptr, *optimizer = nullptr, *lossStmt = nullptr;
+  std::vector<const Statement *> groups, freezes;
+  Evaluator eval(*this);
+  std::set<int> trained;
+  std::map<std::string, int> aliases;
+
+  auto useIndex = [&](const Expr &e, const char *role) -> int {
+    const auto *n = dyn_cast<NameExpr>(&e);
+    if (!n) {
+      diags.error(e.range, std::string("expected the name of a ") + role);
+      return -1;
+    }
+    auto it = uses.find(n->name);
+    if (it == uses.end() || !lookupGlobal(n->name)) {
+      std::vector<std::string> names;
+      for (const auto &entry : uses)
+        names.push_back(entry.first);
+      std::string msg = std::string("unknown ") + role + " '" + n->name + "'";
+      std::string close = closestMatch(n->name, names);
+      if (!close.empty())
+        msg += "; did you mean '" + close + "'?";
+      diags.error(n->range, msg);
+      return -1;
+    }
+    return it->second.checkedIndex;
+  };
+  auto clauseInt = [&](const Statement &s, const char *keyword, bool required) -> int64_t {
+    std::string key = name + "." + keyword;
+    if (std::optional<ConstValue> o = overrideFor(key)) {
+      if (o->isInt() && o->intValue > 0)
+        return o->intValue;
+      diags.error(SourceRange(), "--set " + key + " must be a positive int");
+      return 0;
+    }
+    const Clause *c = s.clause(keyword);
+    if (!c) {
+      if (required)
+        diags.error(s.verbRange, "'" + s.verb + "' needs '" + keyword + " N'");
+      return 0;
+    }
+    return positiveInt(c->value.get(), c->range, std::string("'") + keyword + "'").value_or(0);
+  };
+
+  for (const Statement &s : body) {
+    if (s.verb == "train") {
+      if (train) {
+        diags.error(s.verbRange, what + " has more than one 'train' statement");
+        continue;
+      }
+      train = &s;
+      rejectUnknownClauses(*this, s, {"on", "epochs", "batch", "steps"});
+      if (s.subject) {
+        std::vector<const Expr *> subjects;
+        if (const auto *list = dyn_cast<ListExpr>(s.subject.get()))
+          for (const ExprPtr &e : list->elements)
+            subjects.push_back(e.get());
+        else
+          subjects.push_back(s.subject.get());
+        for (const Expr *e : subjects) {
+          int u = useIndex(*e, "model to train");
+          if (u >= 0 && result->uses[size_t(u)].source == CheckedModelUse::Source::Ensemble) {
+            diags.error(e->range, "an ensemble cannot be trained; train its members");
+            continue;
+          }
+          if (u >= 0 && result->uses[size_t(u)].instance >= 0)
+            trained.insert(result->uses[size_t(u)].instance);
+        }
+      } else if (owner) {
+        int instance = result->uses[size_t(owner->checkedIndex)].instance;
+        if (instance >= 0)
+          trained.insert(instance);
+      } else {
+        diags.error(s.verbRange, "'train' in a stage needs the models it trains: 'train S on ...'");
+      }
+      if (const Clause *on = s.clause("on"); on && on->value)
+        spec.split = checkSplitRef(*on->value);
+      else
+        diags.error(s.verbRange, "'train' needs 'on SPLIT'");
+      spec.epochs = clauseInt(s, "epochs", true);
+      spec.batch = clauseInt(s, "batch", true);
+      spec.steps = clauseInt(s, "steps", false);
+    } else if (s.verb == "graft") {
+      if (owner) {
+        diags.error(s.verbRange, "'graft' is only allowed in a stage");
+        continue;
+      }
+      graft = &s;
+      rejectUnknownClauses(*this, s, {"into", "as", "mode", "on", "epochs", "batch"});
+      GraftSpec g;
+      int studentUse = s.subject ? useIndex(*s.subject, "student") : -1;
+      const Clause *into = s.clause("into");
+      int teacherUse = into && into->value ? useIndex(*into->value, "teacher") : -1;
+      if (!into || !into->value)
+        diags.error(s.verbRange, "'graft' needs 'into TEACHER'");
+      if (!s.subject)
+        diags.error(s.verbRange, "'graft' needs the student: 'graft S into T ...'");
+      if (const Clause *as = s.clause("as")) {
+        const auto *n = as->value ? dyn_cast<NameExpr>(as->value.get()) : nullptr;
+        if (!n)
+          diags.error(as->range, "'as' takes a name for the grafted model");
+        else
+          g.hybridName = n->name;
+      }
+      if (const Clause *mode = s.clause("mode")) {
+        const auto *n = mode->value ? dyn_cast<NameExpr>(mode->value.get()) : nullptr;
+        if (!n || (n->name != "blocks" && n->name != "progressive"))
+          diags.error(mode->value ? mode->value->range : mode->range, "graft mode is 'blocks' or 'progressive'");
+        else
+          g.mode = n->name;
+      } else {
+        diags.error(s.verbRange, "'graft' needs 'mode blocks' or 'mode progressive'");
+      }
+      if (const Clause *on = s.clause("on"); on && on->value)
+        spec.split = checkSplitRef(*on->value);
+      else
+        diags.error(s.verbRange, "'graft' needs 'on SPLIT'");
+      if (const Clause *epochs = s.clause("epochs"); epochs && epochs->value) {
+        Value v = eval.eval(*epochs->value);
+        if (v.kind == Value::Kind::Const && v.constant.isList()) {
+          for (const ConstValue &c : v.constant.elements) {
+            if (!c.isInt() || c.intValue < 1) {
+              diags.error(epochs->value->range, "graft epochs must be positive ints");
+              break;
+            }
+            g.epochs.push_back(c.intValue);
+          }
+        } else if (auto n = positiveInt(epochs->value.get(), epochs->range, "'epochs'")) {
+          g.epochs.push_back(*n);
+        }
+      } else {
+        diags.error(s.verbRange, "'graft' needs 'epochs N' or 'epochs [N, ...]'");
+      }
+      spec.epochs = g.epochs.empty() ? 0 : g.epochs.front();
+      spec.batch = clauseInt(s, "batch", true);
+      if (studentUse >= 0 && teacherUse >= 0) {
+        const CheckedModelUse &su = result->uses[size_t(studentUse)], &tu = result->uses[size_t(teacherUse)];
+        g.student = su.instance;
+        g.teacher = tu.instance;
+        if (g.student >= 0 && g.teacher >= 0) {
+          const ModelInstance &si = result->instances[size_t(g.student)];
+          const ModelInstance &ti = result->instances[size_t(g.teacher)];
+          std::vector<std::string> teacherBlocks;
+          for (const NamedValue *b : ti.blocks())
+            teacherBlocks.push_back(b->name);
+          if (si.blocks().empty())
+            diags.error(s.subject->range, "student '" + su.name + "' declares no blocks to graft");
+          for (const NamedValue *b : si.blocks()) {
+            GraftSpec::Block gb;
+            gb.name = b->name;
+            if (!ti.findValue(b->name) || ti.findValue(b->name)->kind != NamedValue::Kind::Block) {
+              std::string msg = "block '" + b->name + "' of student '" + su.name + "' has no match among the blocks "
+                                "of teacher '" + tu.name + "'";
+              std::string close = closestMatch(b->name, teacherBlocks);
+              if (!close.empty())
+                msg += "; did you mean '" + close + "'?";
+              diags.error(s.subject->range, msg);
+              diags.note(b->range, "block '" + b->name + "' declared here");
+              continue;
+            }
+            blockShapes(si, b->name, gb.studentIn, gb.studentOut);
+            blockShapes(ti, b->name, gb.teacherIn, gb.teacherOut);
+            auto spatial = [](const Shape &a, const Shape &c) {
+              return a.size() == c.size() && std::equal(a.begin() + (a.empty() ? 0 : 1), a.end(),
+                                                        c.begin() + (c.empty() ? 0 : 1));
+            };
+            if (!spatial(gb.studentIn, gb.teacherIn) || !spatial(gb.studentOut, gb.teacherOut)) {
+              diags.error(s.subject->range, "block '" + b->name + "' cannot be grafted: the student maps " +
+                                                formatShape(gb.studentIn) + " to " + formatShape(gb.studentOut) +
+                                                " but the teacher " + formatShape(gb.teacherIn) + " to " +
+                                                formatShape(gb.teacherOut) + "; only the widths may differ");
+              diags.note(b->range, "block '" + b->name + "' declared here");
+              continue;
+            }
+            gb.adapterBefore = gb.studentIn != gb.teacherIn;
+            gb.adapterAfter = gb.studentOut != gb.teacherOut;
+            g.blocks.push_back(gb);
+          }
+          if (g.mode == "blocks" && g.epochs.size() > 1 && g.epochs.size() != si.blocks().size())
+            diags.error(s.clause("epochs")->value->range,
+                        "graft gives " + std::to_string(g.epochs.size()) + " epoch counts for " +
+                            std::to_string(si.blocks().size()) + " blocks");
+          trained.insert(g.student);
+          if (!g.hybridName.empty())
+            aliases[g.hybridName] = teacherUse;
+        }
+      }
+      spec.graft = g;
+    } else if (s.verb == "optimizer") {
+      optimizer = &s;
+      if (s.subject)
+        spec.optimizer = checkBuiltinCall(BuiltinKind::Optimizer, *s.subject);
+      else
+        diags.error(s.verbRange, "'optimizer' needs an optimizer such as sgd(lr: 0.1)");
+    } else if (s.verb == "schedule") {
+      if (s.subject)
+        spec.schedule = checkBuiltinCall(BuiltinKind::Schedule, *s.subject);
+      else
+        diags.error(s.verbRange, "'schedule' needs a schedule such as cosine");
+    } else if (s.verb == "loss") {
+      if (lossStmt) {
+        diags.error(s.verbRange, what + " has more than one 'loss'; combine them with '+'");
+        continue;
+      }
+      lossStmt = &s;
+      if (!s.subject)
+        diags.error(s.verbRange, "'loss' needs an expression");
+    } else if (s.verb == "group") {
+      groups.push_back(&s);
+    } else if (s.verb == "freeze") {
+      freezes.push_back(&s);
+    } else if (s.verb == "transform" || s.verb == "load") {
+      if (!owner)
+        diags.error(s.verbRange, "'" + s.verb + "' is only allowed in a teacher or student body");
+    } else {
+      diags.error(s.verbRange, "'" + s.verb + "' is not allowed in " + what);
+    }
+  }
+
+  if (!train && !graft) {
+    diags.error(range, what + " has no 'train' statement");
+    return std::nullopt;
+  }
+  if (!optimizer)
+    diags.error(range, what + " needs an 'optimizer'");
+  if (!lossStmt) {
+    diags.error(range, what + " needs a 'loss'");
+    return std::nullopt;
+  }
+  if (!lossStmt->subject)
+    return std::nullopt;
+
+  std::set<int> read;
+  if (!checkLoss(*lossStmt->subject, spec.loss, &read, aliases))
+    return std::nullopt;
+  if (spec.loss.usesLabel && spec.split.valid()) {
+    const CheckedData &data = result->data[size_t(spec.split.data)];
+    const CheckedSplit *split = data.findSplit(spec.split.split);
+    if (split && split->unlabeled) {
+      SourceRange where = lossStmt->subject->range;
+      forEachName(*lossStmt->subject, [&](const NameExpr &n) {
+        if (n.name == "label")
+          where = n.range;
+      });
+      diags.error(where, "the loss uses 'label' but split '" + data.name + "." + split->name + "' is unlabeled");
+      diags.note(split->range, "'" + split->name + "' declared unlabeled here");
+    }
+  }
+
+  for (int instance : trained)
+    spec.trained.push_back(instance);
+  bool readsTeacher = false, readsOwnExits = false;
+  for (int instance : read) {
+    if (trained.count(instance))
+      continue;
+    spec.frozen.push_back(instance);
+    const CheckedModelUse *use = result->findUse(result->instances[size_t(instance)].name);
+    readsTeacher = readsTeacher || (use && use->isTeacher);
+  }
+  for (const FeatureNode &f : spec.loss.features)
+    if (f.kind == FeatureNode::Kind::Tap && trained.count(f.instance) &&
+        result->instances[size_t(f.instance)].nodes[size_t(f.node)].isExit)
+      readsOwnExits = true;
+  for (const FeatureNode &f : spec.loss.features)
+    if (f.op == "ensemble")
+      readsTeacher = true;
+
+  // Per-group settings and frozen parts.
+  for (const Statement *g : groups) {
+    ParamGroup group;
+    group.range = g->range;
+    if (!g->subject) {
+      diags.error(g->verbRange, "'group' needs a target: a model, 'S.blocks', 'adapters' or a block");
+      continue;
+    }
+    if (const auto *n = dyn_cast<NameExpr>(g->subject.get()); n && n->name == "adapters") {
+      group.target = "adapters";
+    } else {
+      const Expr *baseExpr = g->subject.get();
+      std::string member;
+      if (const auto *m = dyn_cast<MemberExpr>(baseExpr)) {
+        baseExpr = m->base.get();
+        member = m->member;
+      }
+      int u = useIndex(*baseExpr, "model");
+      if (u < 0)
+        continue;
+      const CheckedModelUse &use = result->uses[size_t(u)];
+      group.target = use.name + (member.empty() ? "" : "." + member);
+      if (!member.empty() && member != "blocks" && use.instance >= 0) {
+        const ModelInstance &inst = result->instances[size_t(use.instance)];
+        if (!inst.findValue(member)) {
+          std::vector<std::string> names = {"blocks"};
+          for (const NamedValue &nv : inst.values)
+            names.push_back(nv.name);
+          std::string msg = "model '" + inst.modelName + "' of '" + use.name + "' has no value named '" + member + "'";
+          std::string close = closestMatch(member, names);
+          if (!close.empty())
+            msg += "; did you mean '" + close + "'?";
+          diags.error(g->subject->range, msg);
+          continue;
+        }
+      }
+    }
+    const Builtin *row = findBuiltin(BuiltinKind::Statement, "group");
+    std::optional<BoundArgs> bound =
+        bindArguments({"'group'", SourceRange()}, row->params, g->namedArgs, g->range, eval, diags);
+    if (!bound)
+      continue;
+    group.settings = bound->constants();
+    if (group.settings.empty())
+      diags.error(g->verbRange, "'group' sets at least one of lr, weight_decay, momentum");
+    spec.groups.push_back(group);
+  }
+  int64_t frozenParams = 0;
+  for (const Statement *f : freezes) {
+    if (!f->subject) {
+      diags.error(f->verbRange, "'freeze' needs a target such as 'S.l1'");
+      continue;
+    }
+    const Expr *baseExpr = f->subject.get();
+    std::string member;
+    if (const auto *m = dyn_cast<MemberExpr>(baseExpr)) {
+      baseExpr = m->base.get();
+      member = m->member;
+    }
+    int u = useIndex(*baseExpr, "model");
+    if (u < 0 || result->uses[size_t(u)].instance < 0)
+      continue;
+    const ModelInstance &inst = result->instances[size_t(result->uses[size_t(u)].instance)];
+    spec.frozenParts.push_back(inst.name + (member.empty() ? "" : "." + member));
+    if (member.empty()) {
+      frozenParams += inst.parameterCount();
+      continue;
+    }
+    const NamedValue *nv = inst.findValue(member);
+    if (!nv || nv->kind != NamedValue::Kind::Block) {
+      diags.error(f->subject->range, "'freeze' takes a model or one of its blocks; '" + member +
+                                         "' is not a block of model '" + inst.modelName + "'");
+      continue;
+    }
+    for (const LayerNode &node : inst.nodes)
+      if (node.block == member)
+        for (const auto &p : node.learnable)
+          frozenParams += numElements(p.second);
+  }
+
+  // Something must learn: the trained models' parameters that are not
+  // frozen, plus any adapters and fusion modules of the loss.
+  int64_t trainable = -frozenParams;
+  for (int instance : spec.trained)
+    trainable += result->instances[size_t(instance)].parameterCount();
+  for (const FeatureNode &f : spec.loss.features)
+    for (const auto &p : f.learnable)
+      trainable += numElements(p.second);
+  if (trainable <= 0 && !spec.trained.empty())
+    diags.error(train ? train->verbRange : range, what + " trains nothing: every parameter of the trained models is "
+                                                         "frozen or there are none");
+
+  spec.kind = graft ? "graft" : readsTeacher ? "distill" : readsOwnExits ? "self_distill" : "train";
+  return spec;
+}
+
+void Sema::checkStage(const StageDecl &decl) {
+  std::optional<TrainSpec> spec = checkTrainBody(decl.body, decl.name, decl.range, nullptr);
+  if (!decl.stageKind.empty()) {
+    bool known = false;
+    for (const std::string &k : kStageKinds)
+      known |= k == decl.stageKind;
+    if (!known) {
+      std::string msg = "unknown stage kind '" + decl.stageKind + "'";
+      std::string close = closestMatch(decl.stageKind, kStageKinds);
+      if (!close.empty())
+        msg += "; did you mean '" + close + "'?";
+      diags.error(decl.stageKindRange, msg);
+      return;
+    }
+  }
+  if (!spec)
+    return;
+  std::string inferred = spec->kind;
+  if (!decl.stageKind.empty() && decl.stageKind != inferred) {
+    bool selfWithTeacher = decl.stageKind == "self_distill" && inferred == "distill" &&
+                           std::any_of(spec->loss.features.begin(), spec->loss.features.end(), [&](const FeatureNode &f) {
+                             return f.kind == FeatureNode::Kind::Tap &&
+                                    result->instances[size_t(f.instance)].nodes[size_t(f.node)].isExit;
+                           });
+    if (!selfWithTeacher) {
+      static const std::map<std::string, std::string> why = {
+          {"train", "its loss reads no teacher"},
+          {"distill", "its loss reads a teacher"},
+          {"self_distill", "its loss reads the student's own exits and no teacher"},
+          {"graft", "it has a 'graft' statement"}};
+      diags.error(decl.stageKindRange, "stage '" + decl.name + "' is declared '" + decl.stageKind +
+                                           "' but is a '" + inferred + "' stage: " + why.at(inferred));
+      return;
+    }
+    inferred = decl.stageKind;
+  }
+  spec->kind = inferred;
+  result->stages.push_back(std::move(*spec));
+}
+
+void Sema::checkTopStatement(const StatementDecl &decl) {
+  const Statement &s = decl.stmt;
+  Evaluator eval(*this);
+  auto modelName = [&]() -> std::string {
+    const auto *n = s.subject ? dyn_cast<NameExpr>(s.subject.get()) : nullptr;
+    if (!n) {
+      diags.error(s.subject ? s.subject->range : s.verbRange, "'" + s.verb + "' needs a teacher or student name");
+      return "";
+    }
+    if (!uses.count(n->name) || !lookupGlobal(n->name)) {
+      std::vector<std::string> names;
+      for (const auto &entry : uses)
+        names.push_back(entry.first);
+      std::string msg = "unknown model '" + n->name + "'";
+      std::string close = closestMatch(n->name, names);
+      if (!close.empty())
+        msg += "; did you mean '" + close + "'?";
+      diags.error(n->range, msg);
+      return "";
+    }
+    return n->name;
+  };
+  if (s.verb == "evaluate") {
+    rejectUnknownClauses(*this, s, {"on", "metrics", "using"});
+    CheckedEvaluate e;
+    e.range = decl.range;
+    e.model = modelName();
+    if (const Clause *on = s.clause("on"); on && on->value)
+      e.split = checkSplitRef(*on->value);
+    else
+      diags.error(s.verbRange, "'evaluate' needs 'on SPLIT'");
+    if (const Clause *metrics = s.clause("metrics")) {
+      const auto *list = metrics->value ? dyn_cast<ListExpr>(metrics->value.get()) : nullptr;
+      if (!list)
+        diags.error(metrics->range, "'metrics' takes a list: metrics [accuracy, f1]");
+      else
+        for (const ExprPtr &m : list->elements)
+          if (std::optional<CheckedCall> metric = checkBuiltinCall(BuiltinKind::Metric, *m))
+            e.metrics.push_back(metric->name);
+    } else {
+      e.metrics.push_back("accuracy");
+    }
+    if (const Clause *usingClause = s.clause("using"); usingClause && usingClause->value) {
+      CheckedLoss prediction;
+      if (checkLoss(*usingClause->value, prediction, nullptr, {}, /*featureOnly=*/true))
+        e.using_ = std::move(prediction);
+    }
+    result->evaluations.push_back(std::move(e));
+  } else if (s.verb == "export") {
+    rejectUnknownClauses(*this, s, {"to"});
+    CheckedExport x;
+    x.range = decl.range;
+    x.model = modelName();
+    const Clause *to = s.clause("to");
+    const auto *path = to && to->value ? dyn_cast<StringLit>(to->value.get()) : nullptr;
+    if (!path) {
+      diags.error(to ? to->range : s.verbRange, "'export' needs 'to \"file\"'");
+      return;
+    }
+    x.path = path->value;
+    size_t dot = x.path.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : x.path.substr(dot + 1);
+    if (ext != "safetensors" && ext != "kdx" && ext != "onnx") {
+      std::string msg = "unknown export format '" + (ext.empty() ? x.path : "." + ext) +
+                        "'; expected .safetensors, .kdx or .onnx";
+      diags.error(to->value->range, msg);
+      return;
+    }
+    x.format = ext;
+    result->exports.push_back(std::move(x));
+  } else {
+    diags.error(s.verbRange, "'" + s.verb + "' is not allowed at the top level; expected evaluate or export");
+  }
+}
+
+} // namespace kd::sema
