@@ -10,8 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "kd/dsl/AST.h"
 
+#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 namespace kd::ast {
@@ -19,15 +19,11 @@ namespace kd::ast {
 namespace {
 
 // The shortest decimal form that reads back as the same double, always with
-// a '.' or exponent so that it reads as a float.
+// a '.' or an exponent so that it reads as a float.
 std::string formatFloat(double value) {
   char buffer[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value)
-      break;
-  }
-  std::string text = buffer;
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string text(buffer, result.ptr);
   if (text.find_first_of(".eEn") == std::string::npos) // n: inf, nan
     text += ".0";
   return text;

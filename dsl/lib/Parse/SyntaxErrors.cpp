@@ -67,19 +67,24 @@ std::string describeExpected(const antlr4::dfa::Vocabulary &vocab, size_t type) 
 
 // "an expression", "a declaration ...": the construct a set of expected
 // tokens stands for, or "" when the set is not one of those.
-std::string describeExpectedSet(const antlr4::misc::IntervalSet &expected, const antlr4::dfa::Vocabulary &vocab) {
+std::string describeExpectedConstruct(const antlr4::misc::IntervalSet &expected) {
   if (has(expected, KDParser::INT) && has(expected, KDParser::ID))
     return "an expression";
-  if (has(expected, KDParser::DATA) && has(expected, KDParser::MODEL))
-    return "a declaration (import, let, data, model, teacher, student, stage) or a statement such as 'evaluate'";
   if (has(expected, KDParser::INPUT) && has(expected, KDParser::OUTPUT))
     return "a model item ('input', 'name = ...', 'block', 'exit', 'output', 'if') or '}'";
   if (has(expected, KDParser::SPLIT))
     return "'split', a data statement such as 'image' or 'norm', or '}'";
+  if (has(expected, KDParser::DATA) && has(expected, KDParser::MODEL))
+    return "a declaration (import, let, data, model, teacher, student, stage) or a statement such as 'evaluate'";
   if (has(expected, KDParser::TRAIN) && has(expected, KDParser::LOSS))
     return "a statement such as 'train' or 'loss'";
   if (has(expected, KDParser::ID) && has(expected, KDParser::IMPORT))
     return "a name";
+  return "";
+}
+
+// "'=' or ':'": up to three expected tokens by name, or "" if there are more.
+std::string describeExpectedTokens(const antlr4::misc::IntervalSet &expected, const antlr4::dfa::Vocabulary &vocab) {
   std::vector<size_t> types;
   for (const antlr4::misc::Interval &interval : expected.getIntervals())
     for (ssize_t t = interval.a; t <= interval.b && types.size() <= 4; ++t)
@@ -93,6 +98,23 @@ std::string describeExpectedSet(const antlr4::misc::IntervalSet &expected, const
     out += describeExpected(vocab, types[i]);
   }
   return out;
+}
+
+// Keywords that begin a declaration or a statement: met where an operand
+// was expected, they mean the operand is missing, not misnamed.
+bool startsDeclarationOrStatement(size_t type) {
+  switch (type) {
+  case KDParser::IMPORT: case KDParser::LET: case KDParser::DATA: case KDParser::MODEL:
+  case KDParser::TEACHER: case KDParser::STUDENT: case KDParser::STAGE: case KDParser::TRAIN:
+  case KDParser::GRAFT: case KDParser::OPTIMIZER: case KDParser::SCHEDULE: case KDParser::LOSS:
+  case KDParser::GROUP: case KDParser::FREEZE: case KDParser::TRANSFORM: case KDParser::LOAD:
+  case KDParser::IMAGE: case KDParser::NORM: case KDParser::LABELS: case KDParser::EVALUATE:
+  case KDParser::EXPORT: case KDParser::SPLIT: case KDParser::INPUT: case KDParser::BLOCK:
+  case KDParser::EXIT: case KDParser::OUTPUT:
+    return true;
+  default:
+    return false;
+  }
 }
 
 // Length of the UTF-8 sequence that starts with `lead`, or 1 if it is not a
@@ -151,21 +173,38 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
   const antlr4::dfa::Vocabulary &vocab = parser->getVocabulary();
   size_t type = offending->getType();
   SourceRange range = rangeOf(offending);
+  if (type == antlr4::Token::EOF) {
+    // Point just after the last token: that is where something is missing,
+    // not past the comments and blank lines that may follow it.
+    antlr4::Token *last = parser->getTokenStream()->LT(-1);
+    if (last && last->getType() != antlr4::Token::EOF) {
+      uint32_t at = static_cast<uint32_t>(last->getStopIndex() + 1);
+      range = {{file, at}, at};
+    }
+  }
 
-  if (isKeyword(type) && has(expected, KDParser::ID) && !has(expected, type)) {
+  if (isKeyword(type) && has(expected, KDParser::ID) && !has(expected, type) &&
+      !startsDeclarationOrStatement(type)) {
+    // Recovery should step over the keyword rather than read it as the
+    // start of the next item.
+    keywordToSkip = offending;
     emit(range, describeToken(offending) + " is a keyword and cannot be used as a name here");
     return;
   }
 
   std::string found = describeToken(offending);
-  std::string wanted;
-  if (!(has(expected, KDParser::INT) && has(expected, KDParser::ID))) {
+  // A named construct ("a statement such as ...") says most; failing that,
+  // the bracket to close; failing that, the few tokens that would do.
+  std::string wanted = type == antlr4::Token::EOF ? "" : describeExpectedConstruct(expected);
+  if (wanted.empty() && !(has(expected, KDParser::INT) && has(expected, KDParser::ID))) {
     OpenConstruct open = innermostOpen(parser->getContext(), vocab);
     if (open.closer && has(expected, open.closer))
       wanted = describeExpected(vocab, open.closer) + " to close " + open.what;
   }
   if (wanted.empty())
-    wanted = describeExpectedSet(expected, vocab);
+    wanted = describeExpectedConstruct(expected);
+  if (wanted.empty())
+    wanted = describeExpectedTokens(expected, vocab);
 
   // An extraneous token is one ANTLR will skip; at the end of the file there
   // is nothing to skip, something is missing.
@@ -196,6 +235,20 @@ void SyntaxErrorStrategy::reportFailedPredicate(antlr4::Parser *parser, const an
   // The grammar has no semantic predicates of its own; precedence predicates
   // of left-recursive rules fail only where another token was expected.
   reporter.reportAt(parser, e.getOffendingToken(), parser->getExpectedTokens(), false);
+}
+
+void SyntaxErrorStrategy::recover(antlr4::Parser *parser, std::exception_ptr e) {
+  if (antlr4::Token *keyword = reporter.takeKeywordToSkip(); keyword && parser->getCurrentToken() == keyword)
+    parser->consume();
+  DefaultErrorStrategy::recover(parser, e);
+}
+
+antlr4::Token *SyntaxErrorStrategy::singleTokenDeletion(antlr4::Parser *parser) {
+  // `let b = 1 +` followed by `let c = 2`: deleting `let` would glue the two
+  // lines together; better report the missing operand and resume at `let`.
+  if (startsDeclarationOrStatement(parser->getCurrentToken()->getType()))
+    return nullptr;
+  return DefaultErrorStrategy::singleTokenDeletion(parser);
 }
 
 void SyntaxErrorStrategy::reportUnwantedToken(antlr4::Parser *parser) {

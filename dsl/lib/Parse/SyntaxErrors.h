@@ -15,6 +15,7 @@
 #include "antlr4-runtime.h"
 
 #include <string_view>
+#include <utility>
 
 namespace kd::parse {
 
@@ -34,6 +35,8 @@ public:
                 bool extraneous);
   void reportLexerError(size_t offset);
   unsigned count() const { return errors; }
+  // The keyword just reported as misused as a name, once.
+  antlr4::Token *takeKeywordToSkip() { return std::exchange(keywordToSkip, nullptr); }
 
 private:
   void emit(SourceRange range, std::string message);
@@ -44,6 +47,7 @@ private:
   std::string_view text;
   DiagnosticEngine &diags;
   unsigned errors = 0;
+  antlr4::Token *keywordToSkip = nullptr;
 };
 
 // The message for a run of bytes the lexer could not make a token of:
@@ -55,12 +59,15 @@ class SyntaxErrorStrategy : public antlr4::DefaultErrorStrategy {
 public:
   explicit SyntaxErrorStrategy(SyntaxErrorReporter &reporter) : reporter(reporter) {}
 
+  void recover(antlr4::Parser *parser, std::exception_ptr e) override;
+
 protected:
   void reportNoViableAlternative(antlr4::Parser *parser, const antlr4::NoViableAltException &e) override;
   void reportInputMismatch(antlr4::Parser *parser, const antlr4::InputMismatchException &e) override;
   void reportFailedPredicate(antlr4::Parser *parser, const antlr4::FailedPredicateException &e) override;
   void reportUnwantedToken(antlr4::Parser *parser) override;
   void reportMissingToken(antlr4::Parser *parser) override;
+  antlr4::Token *singleTokenDeletion(antlr4::Parser *parser) override;
 
 private:
   SyntaxErrorReporter &reporter;
