@@ -1,0 +1,12 @@
+//===- KDDialect.cpp ------------------------------------------------------===//
+#include "kd/Dialect/KD/KDDialect.h"
+#include "kd/Dialect/KD/KDOps.h"
+
+#include "kd/Dialect/KD/KDOpsDialect.cpp.inc"
+
+void kd::KDDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "kd/Dialect/KD/KDOps.cpp.inc"
+      >();
+}

@@ -1,0 +1,18 @@
+//===- kd-opt.cpp - Runs kd passes and pipelines on MLIR files ------------===//
+//
+// Registers every kd dialect, pass and named pipeline, so that
+// `kd-opt --kd-cpu-pipeline` replays exactly what `kdc compile` does.
+//
+//===----------------------------------------------------------------------===//
+#include "kd/Dialect/KD/KDDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<kd::KDDialect, mlir::func::FuncDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "kd optimizer driver\n", registry));
+}
