@@ -172,7 +172,8 @@ std::optional<BoundArgs> bindArguments(const CallTarget &target, const std::vect
       ok = false;
       continue;
     }
-    std::string problem = checkParamValue(params[slot], *value, target.description);
+    // None: a value not known in a standalone check; nothing to verify yet.
+    std::string problem = value->isNone() ? "" : checkParamValue(params[slot], *value, target.description);
     if (!problem.empty()) {
       diags.error(arg.value->range, problem);
       ok = false;

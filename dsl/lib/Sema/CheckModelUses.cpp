@@ -159,6 +159,7 @@ void Sema::checkModelUses() {
 
       // The input shape: from the data, else from the model's declaration.
       std::optional<Shape> inputShape;
+      bool splitReported = false; // a bad split was already reported: no cascade
       if (const Expr *splitExpr = findTrainingSplit(prog, *use)) {
         // The split may be named in another module (a stage of an importer);
         // it is evaluated with the names its own module sees.
@@ -169,6 +170,7 @@ void Sema::checkModelUses() {
         Evaluator eval(*this);
         Value v = eval.eval(*splitExpr);
         currentModule = saved;
+        splitReported = !v.ok();
         if (v.kind == Value::Kind::Split) {
           const CheckedData &data = result->data[size_t(v.split.data)];
           if (data.imageShape.size() == 3 && data.imageShape[1] > 0 && data.imageShape[2] > 0)
@@ -192,6 +194,10 @@ void Sema::checkModelUses() {
         inputShape = s;
       }
       if (!inputShape && !declaresInputShape(*model)) {
+        if (splitReported) {
+          result->uses.push_back(checked);
+          continue;
+        }
         diags.error(use->nameRange, "cannot infer the input shape of " + description +
                                         ": it is not trained or evaluated on any data, and model '" + model->name +
                                         "' declares no input shape");

@@ -560,9 +560,13 @@ int Sema::instantiate(const ModelDecl &decl, const std::vector<Arg> &args, Sourc
     input = in;
   }
   unsigned errorsBefore = diags.errorCount();
-  contexts.push_back({decl.name, callRange, useDescription});
+  // A standalone check (no use site) has no instantiation to point back to.
+  bool hasUseSite = !useDescription.empty();
+  if (hasUseSite)
+    contexts.push_back({decl.name, callRange, useDescription});
   Value out = builder.expand(decl, std::move(*params), input, /*top=*/true, "");
-  contexts.pop_back();
+  if (hasUseSite)
+    contexts.pop_back();
   if (!out.ok() || diags.errorCount() != errorsBefore)
     return -1;
   if (instance.values.empty() || instance.values.front().kind != NamedValue::Kind::Input) {
