@@ -16,7 +16,9 @@ using namespace kd::ast;
 namespace {
 // The split expression of the first statement that trains, grafts or
 // evaluates `name`, or reads it in a loss, anywhere in the program.
-const Expr *findTrainingSplit(const Program &prog, const ModelUseDecl &use) {
+// `depth` bounds the search through ensembles of ensembles, which may be
+// cyclic in an erroneous program.
+const Expr *findTrainingSplit(const Program &prog, const ModelUseDecl &use, int depth = 0) {
   for (const Statement &s : use.body)
     if (s.verb == "train")
       if (const Clause *on = s.clause("on"); on && on->value)
@@ -53,6 +55,15 @@ const Expr *findTrainingSplit(const Program &prog, const ModelUseDecl &use) {
           if (const Clause *on = stmt->stmt.clause("on"); on && on->value)
             return on->value.get();
     }
+  // A member of an ensemble sees the data the ensemble teaches on.
+  for (const auto &module : prog.modules)
+    for (const DeclPtr &d : module->decls)
+      if (const auto *other = dyn_cast<ModelUseDecl>(d.get()); other && other != &use && other->init)
+        if (const auto *call = dyn_cast<CallExpr>(other->init.get());
+            call && call->calleeName() == "ensemble" && mentions(*call, use.name))
+          if (depth < 8)
+            if (const Expr *split = findTrainingSplit(prog, *other, depth + 1))
+              return split;
   return nullptr;
 }
 
