@@ -60,6 +60,12 @@ std::optional<uint64_t> checkedElements(const std::vector<int64_t> &shape) {
   return count;
 }
 
+/// memcpy that accepts the null data pointers of empty vectors.
+void copyBytes(void *to, const void *from, size_t size) {
+  if (size > 0)
+    std::memcpy(to, from, size);
+}
+
 } // namespace
 
 size_t dtypeBytes(TensorDtype dtype) { return infoOf(dtype).bytes; }
@@ -81,7 +87,7 @@ NamedTensor NamedTensor::fromFloats(std::string name,
                                     const std::vector<float> &values) {
   NamedTensor tensor{std::move(name), TensorDtype::F32, std::move(shape), {}};
   tensor.bytes.resize(values.size() * sizeof(float));
-  std::memcpy(tensor.bytes.data(), values.data(), tensor.bytes.size());
+  copyBytes(tensor.bytes.data(), values.data(), tensor.bytes.size());
   return tensor;
 }
 
@@ -90,7 +96,7 @@ NamedTensor NamedTensor::fromInt64s(std::string name,
                                     const std::vector<int64_t> &values) {
   NamedTensor tensor{std::move(name), TensorDtype::I64, std::move(shape), {}};
   tensor.bytes.resize(values.size() * sizeof(int64_t));
-  std::memcpy(tensor.bytes.data(), values.data(), tensor.bytes.size());
+  copyBytes(tensor.bytes.data(), values.data(), tensor.bytes.size());
   return tensor;
 }
 
@@ -99,7 +105,7 @@ std::vector<float> NamedTensor::toFloats() const {
     throw IoError("tensor " + name + " has dtype " + dtypeName(dtype) +
                   ", expected F32");
   std::vector<float> values(bytes.size() / sizeof(float));
-  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+  copyBytes(values.data(), bytes.data(), values.size() * sizeof(float));
   return values;
 }
 
@@ -108,7 +114,7 @@ std::vector<int64_t> NamedTensor::toInt64s() const {
     throw IoError("tensor " + name + " has dtype " + dtypeName(dtype) +
                   ", expected I64");
   std::vector<int64_t> values(bytes.size() / sizeof(int64_t));
-  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(int64_t));
+  copyBytes(values.data(), bytes.data(), values.size() * sizeof(int64_t));
   return values;
 }
 
@@ -153,15 +159,18 @@ std::vector<uint8_t> serializeSafetensors(const SafetensorsFile &file) {
 
   std::string text = header.dump();
   text.append((kAlignment - text.size() % kAlignment) % kAlignment, ' ');
-  std::vector<uint8_t> bytes(kLengthBytes);
   uint64_t length = text.size();
+  std::vector<uint8_t> bytes(kLengthBytes + text.size() + offset);
   for (size_t b = 0; b < kLengthBytes; ++b)
     bytes[b] = uint8_t(length >> (8 * b));
-  bytes.insert(bytes.end(), text.begin(), text.end());
-  bytes.reserve(bytes.size() + offset);
-  for (size_t index : layout)
-    bytes.insert(bytes.end(), file.tensors[index].bytes.begin(),
-                 file.tensors[index].bytes.end());
+  std::memcpy(bytes.data() + kLengthBytes, text.data(), text.size());
+  size_t cursor = kLengthBytes + text.size();
+  for (size_t index : layout) {
+    const std::vector<uint8_t> &data = file.tensors[index].bytes;
+    if (!data.empty())
+      std::memcpy(bytes.data() + cursor, data.data(), data.size());
+    cursor += data.size();
+  }
   return bytes;
 }
 

@@ -114,6 +114,46 @@ TEST(ImageDecodeTest, BmpDecodesAndRejectsTruncation) {
   }
 }
 
+// An 8-bit top-down BMP (negative height) with a gray palette decodes to
+// one channel; an index outside the palette is reported.
+TEST(ImageDecodeTest, PalettizedBmpDecodes) {
+  auto little = [](std::vector<uint8_t> &bytes, uint32_t value, int size) {
+    for (int b = 0; b < size; ++b)
+      bytes.push_back(uint8_t(value >> (8 * b)));
+  };
+  std::vector<uint8_t> bytes = {'B', 'M'};
+  uint32_t pixelOffset = 14 + 40 + 3 * 4;
+  little(bytes, pixelOffset + 2 * 4, 4);
+  little(bytes, 0, 4);
+  little(bytes, pixelOffset, 4);
+  little(bytes, 40, 4);
+  little(bytes, 2, 4);                   // width
+  little(bytes, uint32_t(-2), 4);        // height: top-down
+  little(bytes, 1, 2);
+  little(bytes, 8, 2);
+  little(bytes, 0, 4);                   // uncompressed
+  little(bytes, 0, 4);
+  little(bytes, 0, 4);
+  little(bytes, 0, 4);
+  little(bytes, 3, 4);                   // palette colours
+  little(bytes, 0, 4);
+  for (uint8_t level : {0, 100, 200})
+    bytes.insert(bytes.end(), {level, level, level, 0});
+  bytes.insert(bytes.end(), {2, 1, 0, 0, 0, 2, 0, 0}); // rows padded to 4
+  DecodedImage image = decodeBmp(bytes, "palette.bmp");
+  EXPECT_EQ(image.channels, 1);
+  EXPECT_EQ(image.height, 2);
+  EXPECT_EQ(image.pixels, (std::vector<uint8_t>{200, 100, 0, 200}));
+  bytes[pixelOffset] = 7;
+  try {
+    decodeBmp(bytes, "palette.bmp");
+    FAIL() << "index outside the palette accepted";
+  } catch (const DataError &error) {
+    EXPECT_NE(std::string(error.what()).find("outside the palette"),
+              std::string::npos);
+  }
+}
+
 TEST(ImageFolderTest, ClassesAreSortedSubfoldersAndImagesAreResized) {
   TemporaryFolder folder;
   // Class "b" written first: labels must follow sorted names, not creation.
