@@ -387,14 +387,24 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
       frozenParams += inst.parameterCount();
       continue;
     }
+    // A block freezes all its layers; another named value the layers its
+    // own definition created (`freeze S.logits`: the classifier).
     const NamedValue *nv = inst.findValue(member);
-    if (!nv || nv->kind != NamedValue::Kind::Block) {
-      diags.error(f->subject->range, "'freeze' takes a model or one of its blocks; '" + member +
-                                         "' is not a block of model '" + inst.modelName + "'");
+    if (!nv || nv->kind == NamedValue::Kind::Input) {
+      std::vector<std::string> names;
+      for (const NamedValue &v : inst.values)
+        if (v.kind != NamedValue::Kind::Input)
+          names.push_back(v.name);
+      std::string msg = "'freeze' takes a model or one of its named values; model '" + inst.modelName +
+                        "' has no value named '" + member + "'";
+      std::string close = closestMatch(member, names);
+      if (!close.empty())
+        msg += "; did you mean '" + close + "'?";
+      diags.error(f->subject->range, msg);
       continue;
     }
     for (const LayerNode &node : inst.nodes)
-      if (node.block == member)
+      if (nv->kind == NamedValue::Kind::Block ? node.block == member : node.item == member)
         for (const auto &p : node.learnable)
           frozenParams += numElements(p.second);
   }

@@ -238,6 +238,9 @@ void ModelBuilder::runItem(const ModelItem &item) {
       return;
     }
     defineName(item.name, v, item.nameRange);
+    if (frame.top)
+      for (size_t i = firstNode; i < instance.nodes.size(); ++i)
+        instance.nodes[i].item = item.name;
     if (v.kind != Value::Kind::Tensor || v.id < 0)
       return;
     LayerNode &node = instance.nodes[size_t(v.id)];

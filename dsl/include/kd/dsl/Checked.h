@@ -87,6 +87,7 @@ struct LayerNode {
   std::string tapName;  // the named value it defines, when named ("" otherwise)
   std::string scope;    // the composed model instance it belongs to ("" = top)
   std::string block;    // the block it belongs to ("" = none)
+  std::string item;     // the top-level named value whose definition created it ("" = none)
   bool isExit = false;
 };
 
