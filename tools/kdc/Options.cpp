@@ -14,7 +14,7 @@ bool isFlag(const std::string &arg, const char *name) { return arg == std::strin
 
 // Matches `--name=value`, `-name=value`; sets `value`.
 bool isFlagWithValue(const std::string &arg, const char *name, std::string &value) {
-  for (const std::string prefix : {std::string("--") + name + "=", std::string("-") + name + "="}) {
+  for (const std::string &prefix : {std::string("--") + name + "=", std::string("-") + name + "="}) {
     if (arg.compare(0, prefix.size(), prefix) == 0) {
       value = arg.substr(prefix.size());
       return true;

@@ -67,16 +67,21 @@ std::string describeExpected(const antlr4::dfa::Vocabulary &vocab, size_t type) 
 
 // "an expression", "a declaration ...": the construct a set of expected
 // tokens stands for, or "" when the set is not one of those.
-std::string describeExpectedConstruct(const antlr4::misc::IntervalSet &expected) {
+std::string describeExpectedConstruct(const antlr4::misc::IntervalSet &expected,
+                                      const antlr4::dfa::Vocabulary &vocab) {
+  // Where a name is declared every keyword is expected too, so the sets
+  // below are told apart by what a name cannot be: '}' ends a body, and
+  // 'input' is a name everywhere except at the top level and in data.
+  bool endsBody = has(expected, punctuation(vocab, "}"));
   if (has(expected, KDParser::INT) && has(expected, KDParser::ID))
     return "an expression";
-  if (has(expected, KDParser::INPUT) && has(expected, KDParser::OUTPUT))
+  if (has(expected, KDParser::INPUT) && has(expected, KDParser::OUTPUT) && endsBody)
     return "a model item ('input', 'name = ...', 'block', 'exit', 'output', 'if') or '}'";
-  if (has(expected, KDParser::SPLIT))
+  if (has(expected, KDParser::SPLIT) && !has(expected, KDParser::INPUT))
     return "'split', a data statement such as 'image' or 'norm', or '}'";
-  if (has(expected, KDParser::DATA) && has(expected, KDParser::MODEL))
+  if (has(expected, KDParser::DATA) && has(expected, KDParser::MODEL) && !has(expected, KDParser::INPUT))
     return "a declaration (import, let, data, model, teacher, student, stage) or a statement such as 'evaluate'";
-  if (has(expected, KDParser::TRAIN) && has(expected, KDParser::LOSS))
+  if (has(expected, KDParser::TRAIN) && has(expected, KDParser::LOSS) && endsBody && !has(expected, KDParser::INPUT))
     return "a statement such as 'train' or 'loss'";
   if (has(expected, KDParser::ID) && has(expected, KDParser::IMPORT))
     return "a name";
@@ -195,14 +200,14 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
   std::string found = describeToken(offending);
   // A named construct ("a statement such as ...") says most; failing that,
   // the bracket to close; failing that, the few tokens that would do.
-  std::string wanted = type == antlr4::Token::EOF ? "" : describeExpectedConstruct(expected);
+  std::string wanted = type == antlr4::Token::EOF ? "" : describeExpectedConstruct(expected, vocab);
   if (wanted.empty() && !(has(expected, KDParser::INT) && has(expected, KDParser::ID))) {
     OpenConstruct open = innermostOpen(parser->getContext(), vocab);
     if (open.closer && has(expected, open.closer))
       wanted = describeExpected(vocab, open.closer) + " to close " + open.what;
   }
   if (wanted.empty())
-    wanted = describeExpectedConstruct(expected);
+    wanted = describeExpectedConstruct(expected, vocab);
   if (wanted.empty())
     wanted = describeExpectedTokens(expected, vocab);
 
@@ -216,6 +221,10 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
     emit(range, "expected " + wanted + ", found " + found);
 }
 
+void SyntaxErrorReporter::reportAfter(antlr4::Token *offending, antlr4::Token *previous) {
+  emit(rangeOf(offending), "unexpected " + describeToken(offending) + " after " + describeToken(previous));
+}
+
 void SyntaxErrorReporter::reportLexerError(size_t offset) {
   uint32_t at = static_cast<uint32_t>(std::min(offset, text.size()));
   unsigned char c = at < text.size() ? static_cast<unsigned char>(text[at]) : 0;
@@ -224,7 +233,15 @@ void SyntaxErrorReporter::reportLexerError(size_t offset) {
 }
 
 void SyntaxErrorStrategy::reportNoViableAlternative(antlr4::Parser *parser, const antlr4::NoViableAltException &e) {
-  reporter.reportAt(parser, e.getOffendingToken(), e.getExpectedTokens(), false);
+  antlr4::Token *start = e.getStartToken();
+  antlr4::Token *offending = e.getOffendingToken();
+  if (start && offending && start != offending && offending->getType() != antlr4::Token::EOF) {
+    // The expected set belongs to where the decision began, not to where it
+    // failed, so it would name the wrong things; say what came before.
+    reporter.reportAfter(offending, start);
+    return;
+  }
+  reporter.reportAt(parser, offending, e.getExpectedTokens(), false);
 }
 
 void SyntaxErrorStrategy::reportInputMismatch(antlr4::Parser *parser, const antlr4::InputMismatchException &e) {

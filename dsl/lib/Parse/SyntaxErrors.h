@@ -33,6 +33,8 @@ public:
   // `expected` is empty when unknown.
   void reportAt(antlr4::Parser *parser, antlr4::Token *offending, const antlr4::misc::IntervalSet &expected,
                 bool extraneous);
+  // For an error found some tokens after the construct began.
+  void reportAfter(antlr4::Token *offending, antlr4::Token *previous);
   void reportLexerError(size_t offset);
   unsigned count() const { return errors; }
   // The keyword just reported as misused as a name, once.
