@@ -25,6 +25,22 @@ Status Backend::conv2dBackward(const Conv2dDesc &, const Tensor &, const Tensor 
   return unimplemented("conv2dBackward");
 }
 
+Status Backend::conv2dFusedForward(const Conv2dDesc &, const Tensor &, const Tensor &, const Tensor *, const PostOpTensors &, Tensor &) {
+  return unimplemented("conv2dFusedForward");
+}
+
+Status Backend::conv2dFusedBackward(const Conv2dDesc &, const Tensor &, const Tensor &, const Tensor &, const Tensor &, Tensor *, Tensor *, Tensor *) {
+  return unimplemented("conv2dFusedBackward");
+}
+
+Status Backend::linearFusedForward(const LinearDesc &, const Tensor &, const Tensor &, const Tensor *, const PostOpTensors &, Tensor &) {
+  return unimplemented("linearFusedForward");
+}
+
+Status Backend::linearFusedBackward(const LinearDesc &, const Tensor &, const Tensor &, const Tensor &, const Tensor &, Tensor *, Tensor *, Tensor *) {
+  return unimplemented("linearFusedBackward");
+}
+
 Status Backend::linearForward(const LinearDesc &, const Tensor &, const Tensor &, const Tensor *, Tensor &) {
   return unimplemented("linearForward");
 }

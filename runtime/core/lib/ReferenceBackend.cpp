@@ -11,6 +11,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace kdrt {
 namespace {
@@ -23,6 +25,25 @@ In in(const Tensor &t) { return In(t.data(), t.shape()); }
 In in(const Tensor *t) { return t ? in(*t) : In(); }
 Out out(Tensor &t) { return Out(t.data(), t.shape()); }
 Out out(Tensor *t) { return t ? out(*t) : Out(); }
+
+reference::PostOpRefs<float> postOpRefs(const PostOpTensors &tensors) {
+  reference::PostOpRefs<float> refs;
+  for (const Tensor *t : tensors.residuals)
+    refs.residuals.push_back(in(t));
+  for (const Tensor *t : tensors.scales)
+    refs.scales.push_back(in(t));
+  for (const Tensor *t : tensors.shifts)
+    refs.shifts.push_back(in(t));
+  return refs;
+}
+
+/// The plain entries never drop a post-op silently.
+Status rejectPostOps(const char *op, const PostOpChain &chain) {
+  if (chain.empty())
+    return Status::success();
+  return Status::invalidArgument(std::string(op) +
+                                 ": post-ops need the fused entry");
+}
 
 class ReferenceBackend final : public Backend {
 public:
@@ -50,23 +71,87 @@ public:
 
   Status conv2dForward(const Conv2dDesc &d, const Tensor &x, const Tensor &w,
                        const Tensor *b, Tensor &y) override {
+    KDRT_RETURN_IF_ERROR(rejectPostOps("conv2d", d.postOps));
     return reference::conv2dForward<float>(d, in(x), in(w), in(b), out(y));
   }
   Status conv2dBackward(const Conv2dDesc &d, const Tensor &x, const Tensor &w,
                         const Tensor &dy, Tensor *dx, Tensor *dw,
                         Tensor *db) override {
+    KDRT_RETURN_IF_ERROR(rejectPostOps("conv2d", d.postOps));
     return reference::conv2dBackward<float>(d, in(x), in(w), in(dy), out(dx),
                                             out(dw), out(db));
   }
+  Status conv2dFusedForward(const Conv2dDesc &d, const Tensor &x,
+                            const Tensor &w, const Tensor *b,
+                            const PostOpTensors &post, Tensor &y) override {
+    auto refs = postOpRefs(post);
+    if (y.rank() != 4)
+      return Status::invalidArgument("conv2d: output must have rank 4");
+    KDRT_RETURN_IF_ERROR(reference::checkPostOps("conv2d", d.postOps, refs,
+                                                 y.shape(), y.dim(1)));
+    KDRT_RETURN_IF_ERROR(
+        reference::conv2dForward<float>(d, in(x), in(w), in(b), out(y)));
+    reference::applyPostOps<float>(d.postOps, refs, out(y), y.dim(1),
+                                   y.dim(2) * y.dim(3));
+    return Status::success();
+  }
+  Status conv2dFusedBackward(const Conv2dDesc &d, const Tensor &x,
+                             const Tensor &w, const Tensor &y,
+                             const Tensor &dy, Tensor *dx, Tensor *dw,
+                             Tensor *db) override {
+    KDRT_RETURN_IF_ERROR(
+        reference::checkFusedBackwardChain("conv2d", d.postOps));
+    if (y.shape() != dy.shape())
+      return Status::invalidArgument("conv2d: output " + y.shape().toString() +
+                                     " and gradOutput " +
+                                     dy.shape().toString() + " differ");
+    std::vector<float> gradPre;
+    reference::postOpGradient<float>(d.postOps, in(y), in(dy), gradPre);
+    return reference::conv2dBackward<float>(d, in(x), in(w),
+                                            In(gradPre.data(), dy.shape()),
+                                            out(dx), out(dw), out(db));
+  }
   Status linearForward(const LinearDesc &d, const Tensor &x, const Tensor &w,
                        const Tensor *b, Tensor &y) override {
+    KDRT_RETURN_IF_ERROR(rejectPostOps("linear", d.postOps));
     return reference::linearForward<float>(d, in(x), in(w), in(b), out(y));
   }
   Status linearBackward(const LinearDesc &d, const Tensor &x, const Tensor &w,
                         const Tensor &dy, Tensor *dx, Tensor *dw,
                         Tensor *db) override {
+    KDRT_RETURN_IF_ERROR(rejectPostOps("linear", d.postOps));
     return reference::linearBackward<float>(d, in(x), in(w), in(dy), out(dx),
                                             out(dw), out(db));
+  }
+  Status linearFusedForward(const LinearDesc &d, const Tensor &x,
+                            const Tensor &w, const Tensor *b,
+                            const PostOpTensors &post, Tensor &y) override {
+    auto refs = postOpRefs(post);
+    if (y.rank() < 1)
+      return Status::invalidArgument("linear: output must have rank >= 1");
+    int64_t channels = y.dim(y.rank() - 1);
+    KDRT_RETURN_IF_ERROR(reference::checkPostOps("linear", d.postOps, refs,
+                                                 y.shape(), channels));
+    KDRT_RETURN_IF_ERROR(
+        reference::linearForward<float>(d, in(x), in(w), in(b), out(y)));
+    reference::applyPostOps<float>(d.postOps, refs, out(y), channels, 1);
+    return Status::success();
+  }
+  Status linearFusedBackward(const LinearDesc &d, const Tensor &x,
+                             const Tensor &w, const Tensor &y,
+                             const Tensor &dy, Tensor *dx, Tensor *dw,
+                             Tensor *db) override {
+    KDRT_RETURN_IF_ERROR(
+        reference::checkFusedBackwardChain("linear", d.postOps));
+    if (y.shape() != dy.shape())
+      return Status::invalidArgument("linear: output " + y.shape().toString() +
+                                     " and gradOutput " +
+                                     dy.shape().toString() + " differ");
+    std::vector<float> gradPre;
+    reference::postOpGradient<float>(d.postOps, in(y), in(dy), gradPre);
+    return reference::linearBackward<float>(d, in(x), in(w),
+                                            In(gradPre.data(), dy.shape()),
+                                            out(dx), out(dw), out(db));
   }
   Status batchNormForward(const BatchNormDesc &d, const Tensor &x,
                           const Tensor &g, const Tensor &b, Tensor &mean,

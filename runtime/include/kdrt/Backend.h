@@ -30,7 +30,8 @@
 //    reference backend, whose kernels are the oracle.
 //
 // OpKind -> entry
-//   Conv2d -> conv2d*                 Linear -> linear*
+//   Conv2d -> conv2d* (conv2dFused* with post-ops)
+//   Linear -> linear* (linearFused* with post-ops)
 //   BatchNorm -> batchNorm*           LayerNorm -> layerNorm*
 //   GroupNorm -> groupNorm*           Relu|Gelu|Sigmoid|Tanh -> activation*
 //   Softmax|LogSoftmax -> softmax*    MaxPool2d|AvgPool2d -> pool2d*
@@ -80,6 +81,15 @@ struct AttentionWeightGrads {
   Tensor *outputWeight = nullptr, *outputBias = nullptr;
 };
 
+/// The tensors that a post-op chain reads, consumed in chain order: each
+/// Sum takes the next residual (shaped like the output), each ScaleShift the
+/// next scale and shift ([O], O = output channels).
+struct PostOpTensors {
+  std::vector<const Tensor *> residuals;
+  std::vector<const Tensor *> scales;
+  std::vector<const Tensor *> shifts;
+};
+
 class Backend {
 public:
   virtual ~Backend();
@@ -114,6 +124,29 @@ public:
                                 const Tensor &gradOutput, Tensor *gradInput,
                                 Tensor *gradWeight, Tensor *gradBias);
 
+  /// Fused conv: conv + bias, then desc.postOps in order, in one call; the
+  /// result equals the unfused sequence of ops. The plain entries above
+  /// reject a non-empty chain, so a post-op is never silently dropped.
+  virtual Status conv2dFusedForward(const Conv2dDesc &desc,
+                                    const Tensor &input, const Tensor &weight,
+                                    const Tensor *bias,
+                                    const PostOpTensors &postOpTensors,
+                                    Tensor &output);
+  /// Backward of a fused conv whose chain is one activation that its own
+  /// output determines the slope of (relu, sigmoid, tanh), e.g. conv+relu in
+  /// training. Contract: `output` is the forward's post-activation output;
+  /// the gradient is first multiplied by the activation's slope computed from
+  /// it (relu: output > 0), then goes through the conv backward. Any other
+  /// chain (gelu, sum, scale-shift) is an inference-only fusion and returns
+  /// invalidArgument: training keeps those ops unfused.
+  virtual Status conv2dFusedBackward(const Conv2dDesc &desc,
+                                     const Tensor &input,
+                                     const Tensor &weight,
+                                     const Tensor &output,
+                                     const Tensor &gradOutput,
+                                     Tensor *gradInput, Tensor *gradWeight,
+                                     Tensor *gradBias);
+
   virtual Status linearForward(const LinearDesc &desc, const Tensor &input,
                                const Tensor &weight, const Tensor *bias,
                                Tensor &output);
@@ -121,6 +154,21 @@ public:
                                 const Tensor &weight,
                                 const Tensor &gradOutput, Tensor *gradInput,
                                 Tensor *gradWeight, Tensor *gradBias);
+
+  /// As conv2dFusedForward / conv2dFusedBackward; the channel of the
+  /// post-ops is the last dimension.
+  virtual Status linearFusedForward(const LinearDesc &desc,
+                                    const Tensor &input, const Tensor &weight,
+                                    const Tensor *bias,
+                                    const PostOpTensors &postOpTensors,
+                                    Tensor &output);
+  virtual Status linearFusedBackward(const LinearDesc &desc,
+                                     const Tensor &input,
+                                     const Tensor &weight,
+                                     const Tensor &output,
+                                     const Tensor &gradOutput,
+                                     Tensor *gradInput, Tensor *gradWeight,
+                                     Tensor *gradBias);
 
   /// In training mode runningMean/runningVar are updated in place.
   virtual Status batchNormForward(const BatchNormDesc &desc,

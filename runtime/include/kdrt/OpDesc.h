@@ -14,16 +14,81 @@
 
 namespace kdrt {
 
+enum class ActivationKind { Relu, Gelu, Sigmoid, Tanh };
+
+//===----------------------------------------------------------------------===//
+// Post-ops: what a conv or linear applies to its result (after the bias) in
+// the same call, in order. Fusing them saves a pass over the output; every
+// backend must give the same result as the unfused sequence of ops.
+//===----------------------------------------------------------------------===//
+
+enum class PostOpKind {
+  /// y = act(y).
+  Activation,
+  /// y = y + scale * residual, residual shaped like the output (the add of
+  /// a residual block). Reads the next residual of PostOpTensors.
+  Sum,
+  /// y = y * scale[c] + shift[c] per output channel: an inference batch
+  /// norm folded to scale = gamma / sqrt(var + eps), shift = beta - mean *
+  /// scale. Reads the next scale and shift of PostOpTensors.
+  ScaleShift,
+};
+
+struct PostOp {
+  PostOpKind kind = PostOpKind::Activation;
+  ActivationKind activation = ActivationKind::Relu;
+  double sumScale = 1.0;
+};
+
+/// An ordered chain of post-ops. A fixed capacity keeps the op descriptors
+/// plain data, copyable into a device backend's own descriptors.
+struct PostOpChain {
+  static constexpr int kCapacity = 6;
+  PostOp ops[kCapacity];
+  int count = 0;
+
+  bool empty() const { return count == 0; }
+  /// Appends `op`; false (and no change) when the chain is full.
+  bool append(const PostOp &op) {
+    if (count == kCapacity)
+      return false;
+    ops[count++] = op;
+    return true;
+  }
+  bool appendActivation(ActivationKind kind) {
+    PostOp op;
+    op.kind = PostOpKind::Activation;
+    op.activation = kind;
+    return append(op);
+  }
+  bool appendSum(double scale = 1.0) {
+    PostOp op;
+    op.kind = PostOpKind::Sum;
+    op.sumScale = scale;
+    return append(op);
+  }
+  bool appendScaleShift() {
+    PostOp op;
+    op.kind = PostOpKind::ScaleShift;
+    return append(op);
+  }
+};
+
 /// conv2d: input [N, C, H, W], weight [O, C/groups, KH, KW], bias [O].
 struct Conv2dDesc {
   int64_t strideH = 1, strideW = 1;
   int64_t padH = 0, padW = 0;
   int64_t dilationH = 1, dilationW = 1;
   int64_t groups = 1;
+  /// Applied after the bias; see Backend::conv2dFusedForward.
+  PostOpChain postOps;
 };
 
-/// linear: input [..., I], weight [O, I], bias [O] -> [..., O].
-struct LinearDesc {};
+/// linear: input [..., I], weight [O, I], bias [O] -> [..., O]. The post-ops'
+/// channel is the last dimension.
+struct LinearDesc {
+  PostOpChain postOps;
+};
 
 /// batch_norm: input [N, C, ...]; gamma, beta, running stats [C].
 /// Training normalizes with batch statistics and updates the running stats
@@ -47,8 +112,6 @@ struct GroupNormDesc {
   int64_t groups = 1;
   double eps = 1e-5;
 };
-
-enum class ActivationKind { Relu, Gelu, Sigmoid, Tanh };
 
 /// Elementwise activation; gelu is the exact erf form.
 struct ActivationDesc {

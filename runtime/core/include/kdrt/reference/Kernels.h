@@ -18,6 +18,7 @@
 #include "kdrt/reference/MatMul.h"
 #include "kdrt/reference/Normalization.h"
 #include "kdrt/reference/Plumbing.h"
+#include "kdrt/reference/PostOps.h"
 #include "kdrt/reference/Pooling.h"
 #include "kdrt/reference/Resize.h"
 #include "kdrt/reference/Softmax.h"
