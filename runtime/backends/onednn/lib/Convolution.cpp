@@ -1,0 +1,279 @@
+//===- Convolution.cpp - conv2d on oneDNN convolution primitives ----------===//
+//
+// Forward (with bias and fused post-ops), backward data and backward weights
+// (+bias). Activations and weights are described with format_tag::any so
+// oneDNN picks its blocked layouts; plain tensors are reordered in and out
+// at the boundary. Weights are reordered on every call: the runtime gives a
+// weight buffer no version, so a cached reorder could go stale after an
+// optimizer step.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Ops.h"
+#include "PostOps.h"
+
+#include "kdrt/reference/Conv2d.h"
+#include "kdrt/reference/PostOps.h"
+
+#include <optional>
+
+namespace kdrt::onednn {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::convolution_backward_data;
+using dnnl::convolution_backward_weights;
+using dnnl::convolution_forward;
+using dnnl::prop_kind;
+
+/// The convolution's dimensions in oneDNN's terms.
+struct ConvGeometry {
+  Dims src, weights, bias, dst;
+  Dims strides, dilates, padL, padR;
+  /// Plain layout of the runtime's [O, C/g, KH, KW] weight, seen with
+  /// oneDNN's leading group dimension when groups > 1.
+  memory::desc plainWeights;
+};
+
+ConvGeometry geometryOf(const Conv2dDesc &desc, const Shape &input,
+                        const Shape &weight, const Shape &output) {
+  ConvGeometry g;
+  g.src = dimsOf(input);
+  g.dst = dimsOf(output);
+  g.bias = {weight[0]};
+  if (desc.groups > 1)
+    g.weights = {desc.groups, weight[0] / desc.groups, weight[1], weight[2],
+                 weight[3]};
+  else
+    g.weights = dimsOf(weight);
+  g.plainWeights = plainDesc(g.weights);
+  g.strides = {desc.strideH, desc.strideW};
+  // oneDNN counts dilation from 0 (no gap).
+  g.dilates = {desc.dilationH - 1, desc.dilationW - 1};
+  g.padL = {desc.padH, desc.padW};
+  // The right padding that makes oneDNN's output size equal the runtime's
+  // floor-mode size; a negative value means rows the floor drops, for which
+  // zero padding is equivalent.
+  auto padRight = [](int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                     int64_t dilation, int64_t padLeft) {
+    int64_t extent = (kernel - 1) * dilation + 1;
+    return std::max<int64_t>((out - 1) * stride + extent - in - padLeft, 0);
+  };
+  g.padR = {padRight(input[2], output[2], weight[2], desc.strideH,
+                     desc.dilationH, desc.padH),
+            padRight(input[3], output[3], weight[3], desc.strideW,
+                     desc.dilationW, desc.padW)};
+  return g;
+}
+
+CacheKey keyOf(const char *op, const ConvGeometry &g) {
+  CacheKey key(op);
+  key.add(g.src).add(g.weights).add(g.dst).add(g.strides).add(g.dilates)
+      .add(g.padL).add(g.padR);
+  return key;
+}
+
+convolution_forward::desc forwardDesc(const ConvGeometry &g, prop_kind kind,
+                                      bool withBias) {
+  if (withBias)
+    return convolution_forward::desc(
+        kind, algorithm::convolution_direct, anyDesc(g.src),
+        anyDesc(g.weights), anyDesc(g.bias), anyDesc(g.dst), g.strides,
+        g.dilates, g.padL, g.padR);
+  return convolution_forward::desc(kind, algorithm::convolution_direct,
+                                   anyDesc(g.src), anyDesc(g.weights),
+                                   anyDesc(g.dst), g.strides, g.dilates,
+                                   g.padL, g.padR);
+}
+
+struct ForwardEntry {
+  convolution_forward::primitive_desc pd;
+  convolution_forward primitive;
+};
+
+Status checkShapes(const Conv2dDesc &desc, const Tensor &input,
+                   const Tensor &weight, const Shape &output,
+                   Shape &expected) {
+  KDRT_RETURN_IF_ERROR(reference::conv2dOutputShape(desc, input.shape(),
+                                                    weight.shape(), expected));
+  return reference::checkShape("conv2d", "output", output, expected);
+}
+
+} // namespace
+
+Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
+                     const Tensor &input, const Tensor &weight,
+                     const Tensor *bias, const PostOpTensors &postOpTensors,
+                     Tensor &output) {
+  return guarded("conv2d", [&]() -> Status {
+    Shape expected;
+    KDRT_RETURN_IF_ERROR(
+        checkShapes(desc, input, weight, output.shape(), expected));
+    if (bias)
+      KDRT_RETURN_IF_ERROR(reference::checkShape(
+          "conv2d", "bias", bias->shape(), Shape{weight.dim(0)}));
+    KDRT_RETURN_IF_ERROR(checkPostOpTensors("conv2d", desc.postOps,
+                                            postOpTensors, expected,
+                                            expected[1]));
+    ConvGeometry g = geometryOf(desc, input.shape(), weight.shape(), expected);
+    FusedPostOps fused =
+        fusePostOps(ctx, desc.postOps, postOpTensors,
+                    {1, expected[1], 1, 1}, g.dst);
+    PostOpChain fusedChain = fused.expressible ? desc.postOps : PostOpChain();
+    if (!fused.expressible)
+      fused = FusedPostOps();
+
+    CacheKey key = keyOf("conv_fwd", g);
+    key.add(int64_t(bias != nullptr));
+    addToKey(key, fusedChain);
+    const ForwardEntry &entry = ctx.cache.getOrCreate<ForwardEntry>(key, [&] {
+      convolution_forward::primitive_desc pd(
+          forwardDesc(g, prop_kind::forward_inference, bias != nullptr),
+          fused.attr, ctx.engine);
+      return ForwardEntry{pd, convolution_forward(pd)};
+    });
+
+    memory src = inLayout(ctx, wrap(ctx, input), entry.pd.src_desc());
+    memory weights =
+        inLayout(ctx, wrap(ctx, g.plainWeights, weight.data()),
+                 entry.pd.weights_desc());
+    OutputMemory dst(ctx, wrap(ctx, output), entry.pd.dst_desc());
+    if (fused.sumResidual)
+      dst.prefill(ctx, wrap(ctx, *fused.sumResidual));
+    Args args = fused.args;
+    args[DNNL_ARG_SRC] = src;
+    args[DNNL_ARG_WEIGHTS] = weights;
+    args[DNNL_ARG_DST] = dst.primitiveMemory();
+    if (bias)
+      args[DNNL_ARG_BIAS] = wrap(ctx, *bias);
+    entry.primitive.execute(ctx.stream, args);
+    dst.commit(ctx);
+    ctx.stream.wait();
+    if (fusedChain.count != desc.postOps.count)
+      applyPostOpsOnHost(desc.postOps, postOpTensors, output, expected[1],
+                         expected[2] * expected[3]);
+    return Status::success();
+  });
+}
+
+Status conv2dBackward(DnnContext &ctx, const Conv2dDesc &desc,
+                      const Tensor &input, const Tensor &weight,
+                      const Tensor *output, const Tensor &gradOutput,
+                      Tensor *gradInput, Tensor *gradWeight,
+                      Tensor *gradBias) {
+  return guarded("conv2d", [&]() -> Status {
+    const char *op = "conv2d";
+    Shape expected;
+    KDRT_RETURN_IF_ERROR(
+        checkShapes(desc, input, weight, gradOutput.shape(), expected));
+    if (gradInput)
+      KDRT_RETURN_IF_ERROR(reference::checkShape(
+          op, "gradInput", gradInput->shape(), input.shape()));
+    if (gradWeight)
+      KDRT_RETURN_IF_ERROR(reference::checkShape(
+          op, "gradWeight", gradWeight->shape(), weight.shape()));
+    if (gradBias)
+      KDRT_RETURN_IF_ERROR(reference::checkShape(
+          op, "gradBias", gradBias->shape(), Shape{weight.dim(0)}));
+    ConvGeometry g = geometryOf(desc, input.shape(), weight.shape(), expected);
+
+    // Through the fused activation first (contract: `output` is the
+    // post-activation forward output).
+    Tensor gradPre = gradOutput;
+    if (output && !desc.postOps.empty()) {
+      if (output->shape() != expected)
+        return reference::shapeError(op, "output must have shape " +
+                                             expected.toString());
+      gradPre = Tensor::owning(expected);
+      postOpGradient(desc.postOps, *output, gradOutput, gradPre);
+    }
+    memory userGradOut = wrap(ctx, gradPre);
+
+    struct HintEntry {
+      convolution_forward::primitive_desc pd;
+    };
+    bool withBias = gradBias != nullptr;
+    CacheKey hintKey = keyOf("conv_fwd_hint", g);
+    hintKey.add(int64_t(withBias));
+    const HintEntry &hint = ctx.cache.getOrCreate<HintEntry>(hintKey, [&] {
+      return HintEntry{convolution_forward::primitive_desc(
+          forwardDesc(g, prop_kind::forward_training, withBias), ctx.engine)};
+    });
+
+    if (gradInput) {
+      struct DataEntry {
+        convolution_backward_data::primitive_desc pd;
+        convolution_backward_data primitive;
+      };
+      const DataEntry &entry = ctx.cache.getOrCreate<DataEntry>(
+          keyOf("conv_bwd_data", g).add(int64_t(withBias)), [&] {
+            convolution_backward_data::primitive_desc pd(
+                convolution_backward_data::desc(
+                    algorithm::convolution_direct, anyDesc(g.src),
+                    anyDesc(g.weights), anyDesc(g.dst), g.strides, g.dilates,
+                    g.padL, g.padR),
+                ctx.engine, hint.pd);
+            return DataEntry{pd, convolution_backward_data(pd)};
+          });
+      memory diffDst = inLayout(ctx, userGradOut, entry.pd.diff_dst_desc());
+      memory weights = inLayout(ctx, wrap(ctx, g.plainWeights, weight.data()),
+                                entry.pd.weights_desc());
+      OutputMemory diffSrc(ctx, wrap(ctx, *gradInput),
+                           entry.pd.diff_src_desc());
+      entry.primitive.execute(ctx.stream,
+                              {{DNNL_ARG_DIFF_DST, diffDst},
+                               {DNNL_ARG_WEIGHTS, weights},
+                               {DNNL_ARG_DIFF_SRC, diffSrc.primitiveMemory()}});
+      diffSrc.commit(ctx);
+    }
+
+    if (gradWeight) {
+      struct WeightsEntry {
+        convolution_backward_weights::primitive_desc pd;
+        convolution_backward_weights primitive;
+      };
+      const WeightsEntry &entry = ctx.cache.getOrCreate<WeightsEntry>(
+          keyOf("conv_bwd_weights", g).add(int64_t(withBias)), [&] {
+            auto opDesc =
+                withBias
+                    ? convolution_backward_weights::desc(
+                          algorithm::convolution_direct, anyDesc(g.src),
+                          anyDesc(g.weights), anyDesc(g.bias), anyDesc(g.dst),
+                          g.strides, g.dilates, g.padL, g.padR)
+                    : convolution_backward_weights::desc(
+                          algorithm::convolution_direct, anyDesc(g.src),
+                          anyDesc(g.weights), anyDesc(g.dst), g.strides,
+                          g.dilates, g.padL, g.padR);
+            convolution_backward_weights::primitive_desc pd(opDesc, ctx.engine,
+                                                            hint.pd);
+            return WeightsEntry{pd, convolution_backward_weights(pd)};
+          });
+      memory src = inLayout(ctx, wrap(ctx, input), entry.pd.src_desc());
+      memory diffDst = inLayout(ctx, userGradOut, entry.pd.diff_dst_desc());
+      OutputMemory diffWeights(ctx, wrap(ctx, g.plainWeights,
+                                         gradWeight->data()),
+                               entry.pd.diff_weights_desc());
+      Args args{{DNNL_ARG_SRC, src},
+                {DNNL_ARG_DIFF_DST, diffDst},
+                {DNNL_ARG_DIFF_WEIGHTS, diffWeights.primitiveMemory()}};
+      std::optional<OutputMemory> diffBias;
+      if (withBias) {
+        diffBias.emplace(ctx, wrap(ctx, *gradBias),
+                         entry.pd.diff_bias_desc());
+        args[DNNL_ARG_DIFF_BIAS] = diffBias->primitiveMemory();
+      }
+      entry.primitive.execute(ctx.stream, args);
+      diffWeights.commit(ctx);
+      if (diffBias)
+        diffBias->commit(ctx);
+    } else if (gradBias) {
+      reduceSum(ctx, userGradOut,
+                wrap(ctx, plainDesc({1, expected[1], 1, 1}),
+                     gradBias->data()));
+    }
+    ctx.stream.wait();
+    return Status::success();
+  });
+}
+
+} // namespace kdrt::onednn

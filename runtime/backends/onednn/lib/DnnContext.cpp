@@ -1,0 +1,56 @@
+//===- DnnContext.cpp - Layout conversions at op boundaries ---------------===//
+
+#include "DnnContext.h"
+
+namespace kdrt::onednn {
+
+dnnl::reorder cachedReorder(DnnContext &ctx, const memory::desc &from,
+                            const memory::desc &to) {
+  CacheKey key("reorder");
+  key.addBytes(&from.data, sizeof(from.data))
+      .addBytes(&to.data, sizeof(to.data));
+  struct Entry {
+    dnnl::reorder primitive;
+  };
+  return ctx.cache
+      .getOrCreate<Entry>(key,
+                          [&] {
+                            return Entry{dnnl::reorder(
+                                dnnl::reorder::primitive_desc(
+                                    ctx.engine, from, ctx.engine, to))};
+                          })
+      .primitive;
+}
+
+memory inLayout(DnnContext &ctx, const memory &user,
+                const memory::desc &wanted) {
+  if (user.get_desc() == wanted)
+    return user;
+  memory converted(wanted, ctx.engine);
+  memory source = user; // execute() takes non-const handles.
+  cachedReorder(ctx, user.get_desc(), wanted)
+      .execute(ctx.stream, source, converted);
+  return converted;
+}
+
+OutputMemory::OutputMemory(DnnContext &ctx, const memory &user,
+                           const memory::desc &wanted)
+    : user_(user),
+      primitive_(user.get_desc() == wanted ? user
+                                           : memory(wanted, ctx.engine)) {}
+
+void OutputMemory::prefill(DnnContext &ctx, const memory &source) {
+  if (source.get_data_handle() == primitive_.get_data_handle())
+    return;
+  cachedReorder(ctx, source.get_desc(), primitive_.get_desc())
+      .execute(ctx.stream, {{DNNL_ARG_FROM, source},
+                            {DNNL_ARG_TO, primitive_}});
+}
+
+void OutputMemory::commit(DnnContext &ctx) {
+  if (primitive_.get() != user_.get())
+    cachedReorder(ctx, primitive_.get_desc(), user_.get_desc())
+        .execute(ctx.stream, primitive_, user_);
+}
+
+} // namespace kdrt::onednn
