@@ -194,6 +194,7 @@ Status batchNormBackward(DnnContext &ctx, const BatchNormDesc &desc,
                              {DNNL_ARG_VARIANCE, variance},
                              {DNNL_ARG_DIFF_DST, wrap(ctx, gradOutput)},
                              {DNNL_ARG_SCALE, wrap(ctx, gamma)},
+                             {DNNL_ARG_SHIFT, filled(ctx, channels, 0.0f)},
                              {DNNL_ARG_DIFF_SRC, diffSrc},
                              {DNNL_ARG_DIFF_SCALE, diffScale},
                              {DNNL_ARG_DIFF_SHIFT, diffShift}});
@@ -321,6 +322,7 @@ Status layerNormBackward(DnnContext &ctx, const LayerNormDesc &desc,
          {DNNL_ARG_VARIANCE, variance},
          {DNNL_ARG_DIFF_DST, wrap(ctx, data, gradOutput.data())},
          {DNNL_ARG_SCALE, scale},
+         {DNNL_ARG_SHIFT, filled(ctx, rowLength, 0.0f)},
          {DNNL_ARG_DIFF_SRC, gradInput ? wrap(ctx, data, gradInput->data())
                                        : memory(data, ctx.engine)},
          {DNNL_ARG_DIFF_SCALE, gradGamma
