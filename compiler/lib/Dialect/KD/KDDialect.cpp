@@ -3,6 +3,7 @@
 #include "kd/Dialect/KD/KDOps.h"
 
 #include "kd/Dialect/KD/KDOpsDialect.cpp.inc"
+#include "kd/Dialect/KD/KDEnums.cpp.inc"
 
 void kd::KDDialect::initialize() {
   addOperations<

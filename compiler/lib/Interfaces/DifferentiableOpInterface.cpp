@@ -1,0 +1,4 @@
+//===- DifferentiableOpInterface.cpp --------------------------------------===//
+#include "kd/Interfaces/DifferentiableOpInterface.h"
+
+#include "kd/Interfaces/DifferentiableOpInterface.cpp.inc"
