@@ -1,0 +1,105 @@
+//===- Session.h - Running a plan -------------------------------*- C++ -*-===//
+//
+// A session owns a backend, the parameter store and the bound graphs of one
+// plan. run() executes the stages in order: per stage, a background batch
+// loader feeds the inputs, the teacher cache (if any) is filled or read,
+// every step zeroes the gradients, runs the program, and applies the
+// optimizer with the scheduled learning rate; after the stage, its
+// checkpoint, evaluations and exports are written. Everything is reported
+// in the run directory (metrics.jsonl, final.json).
+//
+// Nothing throws out of a session: errors of the data, io and train
+// libraries come back as a Status.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KDRT_EXEC_SESSION_H
+#define KDRT_EXEC_SESSION_H
+
+#include "kdrt/exec/BoundGraph.h"
+#include "kdrt/exec/DataCatalog.h"
+#include "kdrt/exec/ParameterStore.h"
+#include "kdrt/exec/RunOptions.h"
+#include "kdrt/plan/PlanFormat.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+namespace kdrt::io {
+class RunDirectory;
+}
+
+namespace kdrt::exec {
+
+class ProgressPrinter;
+
+class Session {
+public:
+  /// Creates the backend, initialises the parameters and binds every op of
+  /// the plan. `planPath` names the plan in errors and anchors relative
+  /// dataset paths.
+  static Status create(std::shared_ptr<const plan::Plan> plan,
+                       const std::string &planPath, RunOptions options,
+                       std::unique_ptr<Session> &session);
+  ~Session();
+
+  /// Runs every stage with its evaluations and exports; writes final.json.
+  Status run();
+  /// Runs every evaluation now (on the current parameters) into `results`,
+  /// an array with one object per evaluation.
+  Status evaluate(nlohmann::json &results);
+  /// Loads weights; names are `prefix + tensor name` (e.g. prefix "S/" for
+  /// an export of model S).
+  Status loadWeights(const std::string &path, const std::string &prefix);
+  /// Class probabilities of one image (interleaved 8-bit pixels, 1 or 3
+  /// channels, any size) through the inference program of `model`'s first
+  /// evaluation (empty model: the first evaluation).
+  Status infer(const std::string &model, const uint8_t *pixels,
+               int64_t channels, int64_t height, int64_t width,
+               std::vector<float> &probabilities);
+
+  /// What run() reported (also written to final.json).
+  const nlohmann::json &report() const { return finalReport; }
+  const plan::Plan &plan() const { return *planSpec; }
+  const std::string &runDirectory() const { return options.runDirectory; }
+  Backend &backend() { return *device; }
+  ParameterStore &parameters() { return *store; }
+  uint64_t seed() const { return seedValue; }
+
+private:
+  Session() = default;
+  Status bind();
+  Status runStage(size_t index, nlohmann::json &stageReport);
+  Status fillTeacherCache(size_t index, const data::ImageDataset &images);
+  Status feed(BoundGraph &graph, const data::Batch &batch);
+  Status gatherCached(size_t index, const data::Batch &batch);
+  Status runEvaluation(size_t index, nlohmann::json &result);
+  Status afterStage(const std::string &stage, bool last,
+                    nlohmann::json &stageReport);
+  Status exportWeights(const plan::ExportSpec &spec);
+  std::string resolveInRun(const std::string &path) const;
+  void progress(const ProgressEvent &event);
+
+  std::shared_ptr<const plan::Plan> planSpec;
+  std::string planPath;
+  RunOptions options;
+  uint64_t seedValue = 0;
+  std::unique_ptr<Backend> device;
+  std::unique_ptr<ParameterStore> store;
+  std::unique_ptr<DataCatalog> catalog;
+  std::vector<std::unique_ptr<BoundGraph>> stageGraphs;
+  std::vector<std::unique_ptr<BoundGraph>> evaluationGraphs;
+  /// Per stage, per cached output: count x row floats.
+  std::vector<std::vector<std::vector<float>>> teacherCache;
+  std::unique_ptr<io::RunDirectory> runDir;
+  std::unique_ptr<ProgressPrinter> printer;
+  nlohmann::json finalReport;
+};
+
+/// The peak resident set of this process (VmHWM), in bytes; 0 if unknown.
+int64_t peakResidentBytes();
+
+} // namespace kdrt::exec
+
+#endif // KDRT_EXEC_SESSION_H

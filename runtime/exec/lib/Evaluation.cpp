@@ -1,0 +1,137 @@
+//===- Evaluation.cpp - Evaluations and single-image inference ------------===//
+
+#include "SessionSupport.h"
+#include "kdrt/data/BatchLoader.h"
+#include "kdrt/data/Splits.h"
+#include "kdrt/exec/ClassificationMetrics.h"
+#include "kdrt/exec/Session.h"
+
+#include <cmath>
+
+namespace kdrt::exec {
+
+using nlohmann::json;
+
+Status Session::runEvaluation(size_t index, json &result) {
+  const plan::EvaluationSpec &spec = planSpec->evaluations[index];
+  BoundGraph &graph = *evaluationGraphs[index];
+  std::string where = "evaluations[" + std::to_string(index) + "]";
+  std::shared_ptr<const data::ImageDataset> images = catalog->load(spec.data);
+  if (!images->isLabeled())
+    return Status::invalidArgument(where + ": split '" + spec.data.split +
+                                   "' has no labels to evaluate against");
+  const plan::DatasetSpec &dataset = catalog->dataset(spec.data.dataset);
+  auto pipeline = std::make_shared<data::BatchPipeline>(
+      images, pipelineOptions(dataset, catalog->split(spec.data), spec.graph,
+                              spec.batch, seedValue, /*shuffle=*/false,
+                              /*augment=*/false));
+  const plan::BufferSpec &output = *spec.graph.findBuffer(spec.outputBuffer);
+  int64_t classes = output.numElements() / spec.batch;
+  ConfusionMatrix confusion(classes);
+  KDRT_RETURN_IF_ERROR(graph.allocate(*device));
+  OpContext context{device.get(), mixSeed(seedValue, 0xE7A1 + index)};
+  data::BatchLoader loader(pipeline, data::BatchLoaderOptions{});
+  std::vector<float> logits;
+  while (std::optional<data::Batch> batch = loader.next()) {
+    int64_t count = int64_t(batch->sampleIndices.size());
+    graph.setBatch(count);
+    KDRT_RETURN_IF_ERROR(withContext(feed(graph, *batch), where));
+    KDRT_RETURN_IF_ERROR(graph.run(context));
+    logits.resize(size_t(count * classes));
+    KDRT_RETURN_IF_ERROR(device->copyOut(logits.data(),
+                                         graph.buffer(spec.outputBuffer).data(),
+                                         logits.size() * sizeof(float)));
+    for (int64_t n = 0; n < count; ++n) {
+      const float *row = logits.data() + n * classes;
+      int64_t best = 0;
+      for (int64_t k = 1; k < classes; ++k)
+        if (row[k] > row[best])
+          best = k;
+      confusion.add(batch->labels[size_t(n)], best);
+    }
+  }
+  graph.release();
+  result = confusion.report(spec.metrics);
+  result["model"] = spec.model;
+  result["dataset"] = spec.data.dataset;
+  result["split"] = spec.data.split;
+  return Status::success();
+}
+
+Status Session::evaluate(json &results) {
+  return guarded([&]() -> Status {
+    results = json::array();
+    for (size_t e = 0; e < planSpec->evaluations.size(); ++e) {
+      json result;
+      KDRT_RETURN_IF_ERROR(runEvaluation(e, result));
+      results.push_back(result);
+    }
+    return Status::success();
+  });
+}
+
+Status Session::infer(const std::string &model, const uint8_t *pixels,
+                      int64_t channels, int64_t height, int64_t width,
+                      std::vector<float> &probabilities) {
+  return guarded([&]() -> Status {
+    if (!pixels || (channels != 1 && channels != 3) || height <= 0 ||
+        width <= 0)
+      return Status::invalidArgument(
+          "infer: expected 1 or 3 channels and a positive size");
+    size_t index = planSpec->evaluations.size();
+    for (size_t e = 0; e < planSpec->evaluations.size(); ++e)
+      if (model.empty() || planSpec->evaluations[e].model == model) {
+        index = e;
+        break;
+      }
+    if (index == planSpec->evaluations.size())
+      return Status::invalidArgument(
+          "infer: the plan has no inference program" +
+          (model.empty() ? std::string() : " for model '" + model + "'") +
+          " (an evaluation of the model provides it)");
+    const plan::EvaluationSpec &spec = planSpec->evaluations[index];
+    const plan::DatasetSpec &dataset = catalog->dataset(spec.data.dataset);
+
+    // Interleaved pixels -> one planar image conformed to the dataset.
+    data::ImageDataset image;
+    image.count = 1;
+    image.channels = channels;
+    image.height = height;
+    image.width = width;
+    image.pixels.resize(size_t(channels * height * width));
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t i = 0; i < height * width; ++i)
+        image.pixels[size_t(c * height * width + i)] =
+            pixels[size_t(i * channels + c)];
+    image = data::conformImages(image, dataset.channels, dataset.height,
+                                dataset.width);
+    data::BatchPipeline pipeline(
+        std::make_shared<const data::ImageDataset>(std::move(image)),
+        pipelineOptions(dataset, catalog->split(spec.data), spec.graph, 1,
+                        seedValue, /*shuffle=*/false, /*augment=*/false));
+    data::Batch batch = pipeline.makeBatch(0, 0);
+
+    BoundGraph &graph = *evaluationGraphs[index];
+    KDRT_RETURN_IF_ERROR(graph.allocate(*device));
+    graph.setBatch(1);
+    KDRT_RETURN_IF_ERROR(withContext(feed(graph, batch), "infer"));
+    OpContext context{device.get(), 0};
+    KDRT_RETURN_IF_ERROR(graph.run(context));
+    Tensor &output = graph.buffer(spec.outputBuffer);
+    std::vector<float> logits(size_t(output.numElements()));
+    KDRT_RETURN_IF_ERROR(device->copyOut(logits.data(), output.data(),
+                                         logits.size() * sizeof(float)));
+    graph.release();
+    // Softmax with the maximum subtracted, so large logits stay finite.
+    float largest = *std::max_element(logits.begin(), logits.end());
+    double sum = 0;
+    probabilities.resize(logits.size());
+    for (size_t k = 0; k < logits.size(); ++k)
+      sum += probabilities[k] = std::exp(logits[k] - largest);
+    for (float &p : probabilities)
+      p = float(p / sum);
+    return Status::success();
+  });
+}
+
+} // namespace kdrt::exec
