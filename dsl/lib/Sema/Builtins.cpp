@@ -132,7 +132,7 @@ std::vector<Builtin> buildTable() {
       {tensor("input"), tensor("target"), optPositive("temperature", 1), optional("t2", T::Bool, B(true)),
        reduction({"batchmean", "sum", "mean"}),
        oneOf(optional("direction", T::String, S("forward")), {"forward", "reverse"})},
-      shapes::sameShapeLoss);
+      shapes::logitPairLoss);
   add("mse", K::Loss, {tensor("a"), tensor("b"), reduction({"mean", "sum", "batchmean"})}, shapes::sameShapeLoss);
   add("l1", K::Loss, {tensor("a"), tensor("b"), reduction({"mean", "sum", "batchmean"})}, shapes::sameShapeLoss);
   add("smooth_l1", K::Loss, {tensor("a"), tensor("b"), optPositive("beta", 1)}, shapes::sameShapeLoss);

@@ -290,9 +290,25 @@ ShapeResult sameShapeLoss(const ShapeQuery &q) {
   const ShapeInput &a = q.inputs[0], &b = q.inputs[1];
   if (a.isLabel || b.isLabel)
     return ShapeResult::failure("this loss compares two features; `label` is not a feature", "use ce(logits, label)");
+  if (a.shape == b.shape)
+    return ShapeResult::success({});
+  // Offer an adapter only where one exists: features of different widths or
+  // a larger map against a smaller one, not an image against a vector.
+  std::string why = "shapes " + str(a.shape) + " and " + str(b.shape) + " do not match";
+  if (!chooseAdapter(a.shape, b.shape).empty() || !chooseAdapter(b.shape, a.shape).empty())
+    return ShapeResult::failure(why, "map one onto the other with adapt(x, like: y)");
+  return ShapeResult::failure(why);
+}
+
+ShapeResult logitPairLoss(const ShapeQuery &q) {
+  const ShapeInput &a = q.inputs[0], &b = q.inputs[1];
+  if (a.isLabel || b.isLabel)
+    return ShapeResult::failure("kl compares two predictions; `label` is not one", "use ce(logits, label)");
+  // Both sides are distributions over the same classes: a learned adapter
+  // between them would change what the prediction means, so none is offered.
   if (a.shape != b.shape)
-    return ShapeResult::failure("shapes " + str(a.shape) + " and " + str(b.shape) + " do not match",
-                                "map one onto the other with adapt(x, like: y)");
+    return ShapeResult::failure("kl compares predictions over the same classes, but shapes " + str(a.shape) +
+                                " and " + str(b.shape) + " do not match");
   return ShapeResult::success({});
 }
 

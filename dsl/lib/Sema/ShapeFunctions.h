@@ -41,7 +41,8 @@ ShapeResult meanOf(const ShapeQuery &q);
 
 // Losses.
 ShapeResult crossEntropy(const ShapeQuery &q);
-ShapeResult sameShapeLoss(const ShapeQuery &q);
+ShapeResult sameShapeLoss(const ShapeQuery &q);  // feature losses: mse, l1, ...
+ShapeResult logitPairLoss(const ShapeQuery &q);  // kl: two predictions
 ShapeResult attentionTransfer(const ShapeQuery &q);
 ShapeResult anyShapeLoss(const ShapeQuery &q);
 ShapeResult decoupledKd(const ShapeQuery &q);
