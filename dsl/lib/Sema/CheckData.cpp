@@ -131,6 +131,7 @@ void Sema::checkData(const DataDecl &decl) {
       sawLabels = true;
       std::optional<int64_t> count = positiveInt(s.subject.get(), s.verbRange, "the number of labels");
       data.numClasses = count.value_or(0);
+      data.labelsRange = s.range;
       if (const Arg *names = namedArg(s, "names")) {
         Value v = eval.eval(*names->value);
         bool strings = v.kind == Value::Kind::Const && v.constant.isList();

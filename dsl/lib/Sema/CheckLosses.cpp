@@ -19,8 +19,8 @@ using namespace kd::ast;
 namespace {
 class LossBuilder : public Evaluator {
 public:
-  LossBuilder(Sema &sema, CheckedLoss &loss, std::set<int> *read)
-      : Evaluator(sema), loss(loss), read(read) {}
+  LossBuilder(Sema &sema, CheckedLoss &loss, std::set<int> *read, const CheckedData *labelData)
+      : Evaluator(sema), loss(loss), read(read), labelData(labelData) {}
 
 protected:
   Value evalName(const NameExpr &e) override {
@@ -233,8 +233,30 @@ private:
     return v;
   }
 
+  // `ce(x, label)` and `dkd(s, t, label)` score the classes of the data
+  // trained on: logits of another width would index past (or short of) the
+  // labels at run time, so the mismatch is an error here.
+  bool checkClassCount(const CallExpr &e, const std::vector<Value> &inputs) {
+    if (!labelData || labelData->numClasses <= 0 || inputs.empty())
+      return true;
+    bool againstLabels = false;
+    for (const Value &v : inputs)
+      againstLabels = againstLabels || v.kind == Value::Kind::Label;
+    const Value &logits = inputs.front();
+    if (!againstLabels || logits.kind != Value::Kind::Tensor || logits.shape.size() != 1 ||
+        logits.shape[0] == labelData->numClasses)
+      return true;
+    sema.diags.error(e.range, std::string(e.calleeName()) + "(): the logits score " +
+                                  std::to_string(logits.shape[0]) + " classes but data '" + labelData->name +
+                                  "' has " + std::to_string(labelData->numClasses) + " labels");
+    noteSources({logits});
+    sema.noteLabels(*labelData);
+    return false;
+  }
+
   CheckedLoss &loss;
   std::set<int> *read;
+  const CheckedData *labelData;
 };
 
 Value LossBuilder::evalCall(const CallExpr &e) {
@@ -279,12 +301,12 @@ Value LossBuilder::evalCall(const CallExpr &e) {
   if (!r.ok) {
     sema.diags.error(e.range, r.error);
     noteSources(inputs);
-    if (!r.hint.empty() && b->name != "adapt")
-      sema.diags.note(e.range, r.hint);
-    else if (!r.hint.empty())
+    if (!r.hint.empty())
       sema.diags.note(e.range, r.hint);
     return Value::error();
   }
+  if (b->kind == BuiltinKind::Loss && !checkClassCount(e, inputs))
+    return Value::error();
   std::vector<int> ids;
   for (const Value &v : inputs) {
     if (v.kind == Value::Kind::Label) {
@@ -413,9 +435,14 @@ Value LossBuilder::nonConstBinary(const BinaryExpr &e, const Value &lhs, const V
 }
 } // namespace
 
+void Sema::noteLabels(const CheckedData &data) {
+  diags.note(data.labelsRange.valid() ? data.labelsRange : data.range,
+             "data '" + data.name + "' has " + std::to_string(data.numClasses) + " labels");
+}
+
 bool Sema::checkLoss(const Expr &expr, CheckedLoss &loss, std::set<int> *readInstances,
-                     const std::map<std::string, int> &aliases, bool featureOnly) {
-  LossBuilder builder(*this, loss, readInstances);
+                     const std::map<std::string, int> &aliases, bool featureOnly, const CheckedData *labelData) {
+  LossBuilder builder(*this, loss, readInstances, labelData);
   for (const auto &[name, use] : aliases) {
     Value v;
     v.kind = Value::Kind::Use;

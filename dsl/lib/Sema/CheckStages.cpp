@@ -45,6 +45,49 @@ bool blockShapes(const ModelInstance &inst, const std::string &block, Shape &in,
   in = out;
   return true;
 }
+// Metrics compare the prediction with the labels class by class, so what
+// `evaluate` reads must be one score per class of the evaluated data.
+void checkEvaluatedClasses(Sema &sema, const CheckedEvaluate &e, const Statement &s) {
+  if (e.model.empty() || !e.split.valid())
+    return;
+  const CheckedData &data = sema.result->data[size_t(e.split.data)];
+  if (data.numClasses <= 0)
+    return;
+  Shape expected = {data.numClasses};
+  if (const Clause *usingClause = s.clause("using"); usingClause && usingClause->value) {
+    if (!e.using_ || e.using_->feature < 0)
+      return; // reported while checking the prediction
+    const Shape &predicted = e.using_->features[size_t(e.using_->feature)].shape;
+    if (predicted == expected)
+      return;
+    sema.diags.error(usingClause->value->range, "the prediction is " + formatShape(predicted) + " but data '" +
+                                                    data.name + "' has " + std::to_string(data.numClasses) +
+                                                    " labels; evaluate needs " + formatShape(expected));
+    sema.noteLabels(data);
+    return;
+  }
+  const CheckedModelUse *use = sema.result->findUse(e.model);
+  if (!use)
+    return;
+  int instance = use->instance;
+  if (use->source == CheckedModelUse::Source::Ensemble && !use->members.empty())
+    if (const CheckedModelUse *member = sema.result->findUse(use->members.front()))
+      instance = member->instance;
+  if (instance < 0)
+    return;
+  const ModelInstance &inst = sema.result->instances[size_t(instance)];
+  if (inst.output < 0)
+    return;
+  const Shape &predicted = inst.nodes[size_t(inst.output)].shape;
+  if (predicted == expected)
+    return;
+  sema.diags.error(s.subject->range, "'" + e.model + "' predicts " + formatShape(predicted) + " but data '" +
+                                         data.name + "' has " + std::to_string(data.numClasses) +
+                                         " labels; evaluate needs " + formatShape(expected));
+  sema.diags.note(use->range, "the output of '" + e.model + "' is " + formatShape(predicted) + " in model '" +
+                                  inst.modelName + "'");
+  sema.noteLabels(data);
+}
 } // namespace
 
 std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body, const std::string &name,
@@ -285,7 +328,8 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
     return std::nullopt;
 
   std::set<int> read;
-  if (!checkLoss(*lossStmt->subject, spec.loss, &read, aliases))
+  const CheckedData *labelData = spec.split.valid() ? &result->data[size_t(spec.split.data)] : nullptr;
+  if (!checkLoss(*lossStmt->subject, spec.loss, &read, aliases, /*featureOnly=*/false, labelData))
     return std::nullopt;
   if (spec.loss.usesLabel && spec.split.valid()) {
     const CheckedData &data = result->data[size_t(spec.split.data)];
@@ -512,6 +556,7 @@ void Sema::checkTopStatement(const StatementDecl &decl) {
       if (checkLoss(*usingClause->value, prediction, nullptr, {}, /*featureOnly=*/true))
         e.using_ = std::move(prediction);
     }
+    checkEvaluatedClasses(*this, e, s);
     result->evaluations.push_back(std::move(e));
   } else if (s.verb == "export") {
     rejectUnknownClauses(*this, s, {"to"});

@@ -121,8 +121,13 @@ public:
   // Checks a loss expression into `loss` (CheckLosses.cpp).
   // `aliases` names extra models visible to the loss (a graft's hybrid);
   // `featureOnly` accepts a feature instead of a loss (`evaluate ... using`).
+  // `labelData` is the data whose labels `label` stands for (the split the
+  // body trains on): a classification loss's logits must score its classes.
   bool checkLoss(const ast::Expr &expr, CheckedLoss &loss, std::set<int> *readInstances = nullptr,
-                 const std::map<std::string, int> &aliases = {}, bool featureOnly = false);
+                 const std::map<std::string, int> &aliases = {}, bool featureOnly = false,
+                 const CheckedData *labelData = nullptr);
+  // Notes at the labels statement of `data`.
+  void noteLabels(const CheckedData &data);
 
   // Overrides from `--set`, consumed as they match.
   std::map<std::string, ConstValue> overrideValues;

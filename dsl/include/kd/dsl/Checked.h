@@ -60,6 +60,7 @@ struct CheckedData {
   Shape imageShape;       // [C, H, W]
   std::vector<double> mean, std;
   int64_t numClasses = 0;
+  SourceRange labelsRange; // the `labels N` statement, for notes
   std::vector<std::string> classNames;
   std::vector<CheckedSplit> splits;
   const CheckedSplit *findSplit(const std::string &name) const;
