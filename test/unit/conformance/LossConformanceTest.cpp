@@ -1,0 +1,110 @@
+//===- LossConformanceTest.cpp - every fused loss, value and gradients ----===//
+
+#include "ConformanceTest.h"
+
+namespace kdrt::conformance {
+namespace {
+
+constexpr double kLossTolerance = 1e-4;
+
+Tensor labels(int64_t batch, int64_t classes) {
+  Tensor t = Tensor::owning(Shape{batch});
+  for (int64_t i = 0; i < batch; ++i)
+    t.data()[i] = float((i * 3 + 1) % classes);
+  return t;
+}
+
+TEST_P(Conformance, LogitLosses) {
+  Shape logits{3, 7};
+  {
+    CrossEntropyDesc desc;
+    desc.labelSmoothing = 0.1;
+    OpCase op(kLossTolerance);
+    int z = op.input(logits, -3.0f, 3.0f), t = op.input(labels(3, 7));
+    int loss = op.output(Shape{}), dz = op.output(logits);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.crossEntropyLoss(desc, v[z], v[t], v[loss], &v[dz]);
+        }));
+  }
+  {
+    KlDivDesc desc;
+    desc.temperature = 4.0;
+    OpCase op(kLossTolerance);
+    int s = op.input(logits, -3.0f, 3.0f), t = op.input(logits, -3.0f, 3.0f);
+    int loss = op.output(Shape{}), ds = op.output(logits);
+    int dt = op.output(logits);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.klDivLoss(desc, v[s], v[t], v[loss], &v[ds], &v[dt]);
+        }));
+  }
+  {
+    DkdDesc desc;
+    OpCase op(kLossTolerance);
+    int s = op.input(logits, -3.0f, 3.0f), t = op.input(logits, -3.0f, 3.0f);
+    int l = op.input(labels(3, 7));
+    int loss = op.output(Shape{}), ds = op.output(logits);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.dkdLoss(desc, v[s], v[t], v[l], v[loss], &v[ds]);
+        }));
+  }
+}
+
+TEST_P(Conformance, FeatureLosses) {
+  Shape feature{3, 4, 5, 7};
+  for (RegressionKind kind :
+       {RegressionKind::Mse, RegressionKind::L1, RegressionKind::SmoothL1}) {
+    RegressionLossDesc desc;
+    desc.kind = kind;
+    desc.beta = 0.5;
+    OpCase op(kLossTolerance);
+    int x = op.input(feature), t = op.input(feature);
+    int loss = op.output(Shape{}), dx = op.output(feature);
+    int dt = op.output(feature);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.regressionLoss(desc, v[x], v[t], v[loss], &v[dx], &v[dt]);
+        }));
+  }
+  {
+    OpCase op(kLossTolerance);
+    int a = op.input(feature), b = op.input(feature);
+    int loss = op.output(Shape{}), da = op.output(feature);
+    int db = op.output(feature);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.cosineLoss({}, v[a], v[b], v[loss], &v[da], &v[db]);
+        }));
+  }
+  {
+    Shape teacher{3, 6, 5, 7};
+    OpCase op(kLossTolerance);
+    int s = op.input(feature), t = op.input(teacher);
+    int loss = op.output(Shape{}), ds = op.output(feature);
+    int dt = op.output(teacher);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.attentionTransferLoss({}, v[s], v[t], v[loss], &v[ds],
+                                          &v[dt]);
+        }));
+  }
+}
+
+TEST_P(Conformance, RelationalLosses) {
+  Shape student{5, 4}, teacher{5, 9};
+  for (bool angle : {false, true}) {
+    OpCase op(kLossTolerance);
+    int s = op.input(student), t = op.input(teacher);
+    int loss = op.output(Shape{}), ds = op.output(student);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return angle ? be.rkdAngleLoss({}, v[s], v[t], v[loss], &v[ds])
+                       : be.rkdDistanceLoss({}, v[s], v[t], v[loss], &v[ds]);
+        }));
+  }
+}
+
+} // namespace
+} // namespace kdrt::conformance
