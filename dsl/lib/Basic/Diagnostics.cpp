@@ -18,22 +18,21 @@ const char *label(Severity s) {
   return "error";
 }
 
-// Source lines may hold arbitrary bytes; print control and non-ASCII bytes
-// so that the caret line stays aligned and the terminal stays sane.
-std::string printable(std::string_view line, size_t &caretShift, size_t col) {
+// Source lines may hold arbitrary bytes: print tabs as one space and control
+// bytes as '?', byte for byte, so the caret line stays aligned with the
+// 1-based byte columns of the location.
+std::string printable(std::string_view line) {
   std::string out;
-  caretShift = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(line[i]);
-    if (c == '\t') {
+  out.reserve(line.size());
+  for (char ch : line) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '\t')
       out += ' ';
-    } else if (c < 0x20 || c == 0x7f) {
+    else if (c < 0x20 || c == 0x7f)
       out += '?';
-    } else {
-      out += static_cast<char>(c);
-    }
+    else
+      out += ch;
   }
-  (void)col;
   return out;
 }
 } // namespace
@@ -47,8 +46,7 @@ std::string DiagnosticEngine::render(const Diagnostic &d) const {
     std::string_view line = sm.lineText(d.range.begin.file, lc.line);
     if (line.size() > 500) // huge generated lines: show only the part around the column
       line = line.substr(0, 500);
-    size_t shift = 0;
-    std::string shown = printable(line, shift, lc.column);
+    std::string shown = printable(line);
     os << "  " << shown << '\n';
     size_t col = lc.column ? lc.column - 1 : 0;
     size_t len = 1;
