@@ -26,27 +26,45 @@ size_t punctuation(const antlr4::dfa::Vocabulary &vocab, std::string_view spelle
   return 0;
 }
 
-// What the innermost open bracket of `ctx` is, worded for a closing message.
+// What the innermost open bracket of `ctx` is, worded for a closing message,
+// and the token that opened it, for a "to match this" note.
 struct OpenConstruct {
   size_t closer = 0; // token type of the closing bracket, 0 if none
   const char *what = "";
+  antlr4::Token *opener = nullptr;
 };
+
+// The last `spelled` token among the children parsed so far of `ctx`: the
+// bracket still open (an `if` item's `else {` comes after its first `{`).
+antlr4::Token *lastChildToken(antlr4::ParserRuleContext *ctx, std::string_view spelled) {
+  if (!ctx)
+    return nullptr;
+  for (auto it = ctx->children.rbegin(); it != ctx->children.rend(); ++it)
+    if (auto *terminal = dynamic_cast<antlr4::tree::TerminalNode *>(*it))
+      if (terminal->getSymbol() && terminal->getSymbol()->getText() == spelled)
+        return terminal->getSymbol();
+  return nullptr;
+}
 
 OpenConstruct innermostOpen(antlr4::RuleContext *ctx, const antlr4::dfa::Vocabulary &vocab) {
   const size_t bracket = punctuation(vocab, "]"), paren = punctuation(vocab, ")"),
                brace = punctuation(vocab, "}");
   for (; ctx; ctx = dynamic_cast<antlr4::RuleContext *>(ctx->parent)) {
+    auto *rule = dynamic_cast<antlr4::ParserRuleContext *>(ctx);
     if (dynamic_cast<KDParser::ListLitContext *>(ctx))
-      return {bracket, "the list"};
+      return {bracket, "the list", lastChildToken(rule, "[")};
     if (dynamic_cast<KDParser::IndexExprContext *>(ctx))
-      return {bracket, "the index"};
-    if (dynamic_cast<KDParser::CallExprContext *>(ctx) || dynamic_cast<KDParser::ArgListContext *>(ctx))
-      return {paren, "the argument list"};
+      return {bracket, "the index", lastChildToken(rule, "[")};
+    if (dynamic_cast<KDParser::CallExprContext *>(ctx))
+      return {paren, "the argument list", lastChildToken(rule, "(")};
+    if (dynamic_cast<KDParser::ArgListContext *>(ctx))
+      return {paren, "the argument list",
+              lastChildToken(dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent), "(")};
     if (dynamic_cast<KDParser::ParenExprContext *>(ctx))
-      return {paren, "the parenthesis"};
+      return {paren, "the parenthesis", lastChildToken(rule, "(")};
     if (dynamic_cast<KDParser::ModelDeclContext *>(ctx) || dynamic_cast<KDParser::BodyContext *>(ctx) ||
         dynamic_cast<KDParser::DataDeclContext *>(ctx) || dynamic_cast<KDParser::IfItemContext *>(ctx))
-      return {brace, "the block"};
+      return {brace, "the block", lastChildToken(rule, "{")};
   }
   return {};
 }
@@ -167,8 +185,10 @@ std::string SyntaxErrorReporter::describeToken(antlr4::Token *tok) const {
   return "'" + shown + "'";
 }
 
-void SyntaxErrorReporter::emit(SourceRange range, std::string message) {
+void SyntaxErrorReporter::emit(SourceRange range, std::string message, antlr4::Token *opener) {
   diags.error(range, std::move(message));
+  if (opener)
+    diags.note(rangeOf(opener), "to match this '" + opener->getText() + "'");
   if (++errors >= kMaxSyntaxErrors)
     throw TooManySyntaxErrors{};
 }
@@ -201,10 +221,13 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
   // A named construct ("a statement such as ...") says most; failing that,
   // the bracket to close; failing that, the few tokens that would do.
   std::string wanted = type == antlr4::Token::EOF ? "" : describeExpectedConstruct(expected, vocab);
+  antlr4::Token *opener = nullptr; // the unclosed bracket, as clang points at it
   if (wanted.empty() && !(has(expected, KDParser::INT) && has(expected, KDParser::ID))) {
     OpenConstruct open = innermostOpen(parser->getContext(), vocab);
-    if (open.closer && has(expected, open.closer))
+    if (open.closer && has(expected, open.closer)) {
       wanted = describeExpected(vocab, open.closer) + " to close " + open.what;
+      opener = open.opener;
+    }
   }
   if (wanted.empty())
     wanted = describeExpectedConstruct(expected, vocab);
@@ -214,11 +237,11 @@ void SyntaxErrorReporter::reportAt(antlr4::Parser *parser, antlr4::Token *offend
   // An extraneous token is one ANTLR will skip; at the end of the file there
   // is nothing to skip, something is missing.
   if (extraneous && type != antlr4::Token::EOF)
-    emit(range, "unexpected " + found + (wanted.empty() ? "" : "; expected " + wanted));
+    emit(range, "unexpected " + found + (wanted.empty() ? "" : "; expected " + wanted), opener);
   else if (wanted.empty())
     emit(range, "unexpected " + found);
   else
-    emit(range, "expected " + wanted + ", found " + found);
+    emit(range, "expected " + wanted + ", found " + found, opener);
 }
 
 void SyntaxErrorReporter::reportAfter(antlr4::Token *offending, antlr4::Token *previous) {

@@ -41,7 +41,9 @@ public:
   antlr4::Token *takeKeywordToSkip() { return std::exchange(keywordToSkip, nullptr); }
 
 private:
-  void emit(SourceRange range, std::string message);
+  // Reports an error, with a note at `opener` when it is the bracket the
+  // error expected to be closed.
+  void emit(SourceRange range, std::string message, antlr4::Token *opener = nullptr);
   std::string describeToken(antlr4::Token *tok) const;
   SourceRange rangeOf(antlr4::Token *tok) const;
 
