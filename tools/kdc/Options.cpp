@@ -73,8 +73,10 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         opts.emit = Emit::AST;
       else if (value == "checked")
         opts.emit = Emit::Checked;
+      else if (value == "mlir")
+        opts.emit = Emit::MLIR;
       else {
-        error = "unknown --emit kind '" + value + "' (expected 'ast' or 'checked')";
+        error = "unknown --emit kind '" + value + "' (expected 'ast', 'checked' or 'mlir')";
         return ParseOutcome::UsageError;
       }
     } else if (isFlag(arg, "set")) {
@@ -90,6 +92,8 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
       opts.verifyDiagnostics = true;
     } else if (isFlag(arg, "split-input-file")) {
       opts.splitInputFile = true;
+    } else if (isFlag(arg, "mlir-print-debuginfo")) {
+      opts.printDebugInfo = true;
     } else {
       error = "unknown option '" + arg + "' (see kdc --help)";
       return ParseOutcome::UsageError;
@@ -117,6 +121,8 @@ std::string helpText() {
          "OPTIONS:\n"
          "  --emit=ast             Print the syntax tree of the root file and stop\n"
          "  --emit=checked         Print the checked program (shapes, stages) and stop\n"
+         "  --emit=mlir            Print the program imported into the kd dialect and stop\n"
+         "  --mlir-print-debuginfo With --emit=mlir, print each op's .kd source location\n"
          "  -I DIR                 Add DIR to the import search path (repeatable)\n"
          "  --stdlib DIR           Use DIR as the standard library\n"
          "                         (default: $KDC_STDLIB, else <kdc>/../share/kdc/stdlib)\n"

@@ -21,7 +21,7 @@ enum class Command { Check };
 
 // What to print, in pipeline order: the driver runs phases up to the one
 // that produces it.
-enum class Emit { None, AST, Checked };
+enum class Emit { None, AST, Checked, MLIR };
 
 struct DriverOptions {
   Command command = Command::Check;
@@ -32,6 +32,7 @@ struct DriverOptions {
   std::map<std::string, std::string> overrides; // --set key=value
   bool verifyDiagnostics = false;
   bool splitInputFile = false;
+  bool printDebugInfo = false; // --mlir-print-debuginfo: locations in --emit=mlir
 };
 
 enum class ParseOutcome { Run, ShowHelp, ShowVersion, UsageError };

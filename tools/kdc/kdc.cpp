@@ -5,6 +5,7 @@
 // one `--emit=` asks for. Everything else lives in the libraries.
 //
 //===----------------------------------------------------------------------===//
+#include "EmitMlir.h"
 #include "Options.h"
 #include "SplitInput.h"
 #include "VerifyDiagnostics.h"
@@ -51,6 +52,8 @@ bool runPipeline(uint32_t file, kd::SourceManager &sm, kd::DiagnosticEngine &dia
     kd::dumpChecked(*checked, sm, std::cout);
     return true;
   }
+  if (opts.emit == Emit::MLIR)
+    return kdc::emitMlir(*checked, sm, opts.printDebugInfo, std::cout);
   return true;
 }
 
