@@ -1,0 +1,190 @@
+//===- PlanReaderTest.cpp - The .kdx reader's checks and messages ---------===//
+
+#include "TestPlans.h"
+#include "kdrt/exec/Session.h"
+#include "kdrt/plan/PlanIo.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace kdrt::plan {
+namespace {
+
+using nlohmann::json;
+
+Plan samplePlan() {
+  test::PlanSettings settings;
+  settings.dataPath = "data";
+  return test::makeDistillPlan(settings, true);
+}
+
+/// The message parsePlan throws for `bytes` ("" when it accepts them).
+std::string readError(const std::vector<uint8_t> &bytes) {
+  try {
+    parsePlan(bytes, "p.kdx");
+  } catch (const PlanError &error) {
+    return error.what();
+  }
+  return "";
+}
+
+/// A file with `manifest` as its manifest and `blob` after it.
+std::vector<uint8_t> fileWith(const json &manifest,
+                              const std::vector<uint8_t> &blob = {}) {
+  Plan empty;
+  empty.blob = blob;
+  std::vector<uint8_t> bytes = serializePlan(empty);
+  std::string text = manifest.dump();
+  std::vector<uint8_t> result(bytes.begin(), bytes.begin() + 8);
+  for (int i = 0; i < 8; ++i)
+    result.push_back(uint8_t(uint64_t(text.size()) >> (8 * i)));
+  result.insert(result.end(), text.begin(), text.end());
+  result.resize((result.size() + 63) / 64 * 64, 0);
+  result.insert(result.end(), blob.begin(), blob.end());
+  return result;
+}
+
+TEST(PlanReaderTest, RoundTripsThroughTheFileFormat) {
+  Plan plan = samplePlan();
+  std::vector<uint8_t> bytes = serializePlan(plan);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8),
+            std::string("KDXPLAN\0", 8));
+  Plan read = parsePlan(bytes, "p.kdx");
+  EXPECT_EQ(planToJson(read), planToJson(plan));
+  EXPECT_EQ(read.blob, plan.blob);
+  EXPECT_EQ(serializePlan(read), bytes);
+}
+
+TEST(PlanReaderTest, BadMagic) {
+  std::vector<uint8_t> bytes = serializePlan(samplePlan());
+  bytes[0] = 'X';
+  EXPECT_EQ(readError(bytes), "p.kdx: not a kdx plan (bad magic)");
+  EXPECT_NE(readError({'K', 'D'}).find("shorter than the 16-byte header"),
+            std::string::npos);
+}
+
+TEST(PlanReaderTest, TruncatedManifest) {
+  std::vector<uint8_t> bytes = serializePlan(samplePlan());
+  bytes.resize(100);
+  EXPECT_NE(readError(bytes).find("p.kdx: truncated manifest"),
+            std::string::npos);
+}
+
+TEST(PlanReaderTest, ManifestMustBeOneJsonObject) {
+  EXPECT_EQ(readError(fileWith(json::array())),
+            "p.kdx: the manifest is not one JSON object");
+  std::vector<uint8_t> bytes = fileWith(json::object());
+  bytes[16] = '!';
+  EXPECT_EQ(readError(bytes), "p.kdx: the manifest is not valid JSON");
+}
+
+TEST(PlanReaderTest, UnknownVersion) {
+  json manifest = planToJson(samplePlan());
+  manifest["kdx_version"] = 7;
+  EXPECT_NE(readError(fileWith(manifest))
+                .find("p.kdx: kdx_version: unsupported plan version 7"),
+            std::string::npos);
+}
+
+TEST(PlanReaderTest, UnknownBufferNamesItsJsonPath) {
+  json manifest = planToJson(samplePlan());
+  manifest["stages"][0]["program"][2]["in"][1] = {{"buf", 99}};
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: stages[0].program[2].in[1]: unknown buffer 99");
+}
+
+TEST(PlanReaderTest, BufferOutsideTheArena) {
+  json manifest = planToJson(samplePlan());
+  manifest["stages"][0]["arena"]["bytes"] = 1024;
+  EXPECT_NE(readError(fileWith(manifest, samplePlan().blob))
+                .find("lies outside the arena of 1024 bytes"),
+            std::string::npos);
+}
+
+TEST(PlanReaderTest, BlobReferenceOutsideTheFile) {
+  Plan plan = samplePlan();
+  json manifest = planToJson(plan);
+  manifest["parameters"][0]["blob"]["offset"] = 4096;
+  EXPECT_NE(readError(fileWith(manifest, plan.blob))
+                .find("p.kdx: parameters[0].blob: blob reference [4096, "
+                      "+512) lies outside the file"),
+            std::string::npos);
+  manifest["parameters"][0]["blob"]["offset"] = 0;
+  manifest["parameters"][0]["blob"]["bytes"] = 16;
+  EXPECT_NE(readError(fileWith(manifest, plan.blob))
+                .find("parameters[0].blob.bytes: 16 bytes for a parameter of "
+                      "128 floats"),
+            std::string::npos);
+}
+
+TEST(PlanReaderTest, FieldTypeAndReferenceErrors) {
+  json manifest = planToJson(samplePlan());
+  manifest["stages"][0]["batch"] = "sixteen";
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: stages[0].batch: expected an integer");
+  manifest = planToJson(samplePlan());
+  manifest["stages"][0]["optimizer"]["groups"][0]["params"][0] = "S/nope";
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: stages[0].optimizer.groups[0].params[0]: unknown "
+            "parameter 'S/nope'");
+  manifest = planToJson(samplePlan());
+  manifest["evaluations"][0]["data"]["split"] = "dev";
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: evaluations[0].data.split: unknown split 'dev' of "
+            "dataset 'toy'");
+}
+
+/// Session creation binds every op: names, operand counts and attributes.
+std::string bindError(const json &manifest) {
+  Plan plan = parsePlan(fileWith(manifest, samplePlan().blob), "p.kdx");
+  exec::RunOptions options;
+  options.backend = "reference";
+  std::unique_ptr<exec::Session> session;
+  Status status = exec::Session::create(std::make_shared<const Plan>(plan),
+                                        "p.kdx", options, session);
+  return status.ok() ? "" : status.message();
+}
+
+TEST(PlanReaderTest, UnknownOpAndBadOperandsFailAtSessionCreation) {
+  json manifest = planToJson(samplePlan());
+  manifest["stages"][0]["program"][1]["op"] = "linear.sideways";
+  EXPECT_EQ(bindError(manifest),
+            "p.kdx: stages[0].program[1].op: unknown op 'linear.sideways'");
+  manifest = planToJson(samplePlan());
+  manifest["stages"][0]["program"][1]["in"].erase(2);
+  EXPECT_EQ(bindError(manifest), "p.kdx: stages[0].program[1].in: "
+                                 "linear.fwd takes 3 'in' operands, got 2");
+  manifest = planToJson(samplePlan());
+  manifest["stages"][0]["program"][1]["in"][0] = nullptr;
+  EXPECT_EQ(bindError(manifest), "p.kdx: stages[0].program[1].in[0]: "
+                                 "operand of linear.fwd must not be null");
+  manifest = planToJson(samplePlan());
+  manifest["stages"][0]["program"][3]["attrs"]["temperature"] = -1;
+  EXPECT_EQ(bindError(manifest), "p.kdx: stages[0].program[3].attrs."
+                                 "temperature: must be positive");
+  manifest = planToJson(samplePlan());
+  manifest["stages"][0]["teacher_cache"]["program"][1]["op"] = "nope";
+  EXPECT_EQ(bindError(manifest), "p.kdx: stages[0].teacher_cache.program[1]"
+                                 ".op: unknown op 'nope'");
+}
+
+TEST(PlanReaderTest, HostileBytesNeverCrash) {
+  std::vector<uint8_t> good = serializePlan(samplePlan());
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 400; ++trial) {
+    std::vector<uint8_t> bytes = good;
+    if (trial % 2)
+      bytes.resize(rng() % bytes.size());
+    for (int flips = 0; flips < 4 && !bytes.empty(); ++flips)
+      bytes[rng() % bytes.size()] ^= uint8_t(1u << (rng() % 8));
+    (void)readError(bytes); // either a plan or a PlanError, nothing else
+  }
+  std::vector<uint8_t> huge = good;
+  for (int i = 8; i < 16; ++i)
+    huge[size_t(i)] = 0xff; // a manifest length near 2^64
+  EXPECT_NE(readError(huge).find("truncated manifest"), std::string::npos);
+}
+
+} // namespace
+} // namespace kdrt::plan
