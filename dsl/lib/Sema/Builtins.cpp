@@ -201,6 +201,12 @@ std::vector<Builtin> buildTable() {
   add("ensemble", K::Ensemble, {required("members", T::ModelList), optional("weights", T::Weights, S("equal"))});
   add("accuracy", K::EnsembleWeighting, {required("split", T::Split)});
 
+  //===--- Shape queries --------------------------------------------------===//
+  // Compile-time constants read from a tensor's inferred per-sample shape,
+  // so that a block adapts to its input instead of being told its width.
+  add("channels", K::ShapeQuery, {tensor("x")});
+  add("shape", K::ShapeQuery, {tensor("x")});
+
   //===--- Statement arguments --------------------------------------------===//
   // `group TARGET lr: x, weight_decay: y, momentum: z`: what is not given
   // comes from the stage's optimizer.
@@ -247,6 +253,7 @@ const char *kindName(BuiltinKind kind) {
   case BuiltinKind::EnsembleWeighting: return "ensemble weighting";
   case BuiltinKind::Ensemble: return "ensemble";
   case BuiltinKind::Statement: return "statement";
+  case BuiltinKind::ShapeQuery: return "shape query";
   }
   return "built-in";
 }

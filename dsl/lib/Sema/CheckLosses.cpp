@@ -263,6 +263,19 @@ Value LossBuilder::evalCall(const CallExpr &e) {
   std::string name(e.calleeName());
   if (name.empty() || name == "len" || findLocal(name) || sema.lookupGlobal(name))
     return Evaluator::evalCall(e);
+  if (findBuiltin(BuiltinKind::ShapeQuery, name)) {
+    // `shape(T.l3)` is a constant: the taps it looks at are not read by the
+    // loss, so they neither become features nor freeze their model.
+    size_t features = loss.features.size();
+    std::optional<std::set<int>> readBefore;
+    if (read)
+      readBefore = *read;
+    Value v = Evaluator::evalCall(e);
+    loss.features.resize(features);
+    if (read)
+      *read = std::move(*readBefore);
+    return v;
+  }
   if ((name == "sum" || name == "mean") && e.args.size() == 1)
     if (const auto *c = dyn_cast<ComprehensionExpr>(e.args[0].value.get()))
       return comprehension(e, *c, name == "mean");

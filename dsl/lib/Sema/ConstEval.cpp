@@ -18,7 +18,10 @@ std::string describe(const Value &v) {
   switch (v.kind) {
   case Value::Kind::Error: return "an invalid value";
   case Value::Kind::Unknown: return "a value not known here";
-  case Value::Kind::Const: return std::string("a ") + v.constant.typeName() + " (" + v.constant.str() + ")";
+  case Value::Kind::Const: {
+    std::string type = v.constant.typeName();
+    return std::string(type == "int" ? "an " : "a ") + type + " (" + v.constant.str() + ")";
+  }
   case Value::Kind::Tensor: return v.shapeKnown ? "a tensor " + formatShape(v.shape) : "a tensor";
   case Value::Kind::TensorList: return "a list of tensors";
   case Value::Kind::Label: return "the labels";
@@ -234,8 +237,55 @@ Value Evaluator::evalMember(const MemberExpr &e) {
   return Value::error();
 }
 
+Value Evaluator::unknownShapeQuery(const CallExpr &e, const Value &tensor) {
+  (void)tensor;
+  sema.diags.error(e.range, "the shape of this value is not known here; " + std::string(e.calleeName()) +
+                                "(...) needs a tensor whose shape has been inferred");
+  return Value::error();
+}
+
+Value Evaluator::evalShapeQuery(const Builtin &query, const CallExpr &e) {
+  CallTarget target{std::string(kindName(query.kind)) + " '" + query.name + "'", SourceRange()};
+  std::optional<BoundArgs> bound = bindArguments(target, query.params, e.args, e.range, *this, sema.diags);
+  if (!bound)
+    return Value::error();
+  const ast::Expr &operand = *bound->slots.front().expr;
+  Value v = eval(operand);
+  if (!v.ok() || v.kind == Value::Kind::Unknown)
+    return v;
+  if (v.kind != Value::Kind::Tensor) {
+    sema.diags.error(operand.range, query.name + "(...) takes a tensor such as a model's input, got " + describe(v));
+    return Value::error();
+  }
+  if (!v.shapeKnown)
+    return unknownShapeQuery(e, v);
+  if (query.name == "channels") {
+    if (v.shape.empty()) {
+      sema.diags.error(operand.range, "channels(...) of a scalar: it has no first dimension");
+      return Value::error();
+    }
+    return Value::of(ConstValue::ofInt(v.shape.front()));
+  }
+  std::vector<ConstValue> dims;
+  for (int64_t d : v.shape)
+    dims.push_back(ConstValue::ofInt(d));
+  return Value::of(ConstValue::ofList(std::move(dims)));
+}
+
 Value Evaluator::evalCall(const CallExpr &e) {
   std::string_view callee = e.calleeName();
+  if (!callee.empty() && callee != "len") {
+    std::string name(callee);
+    if (const Local *local = findLocal(name)) {
+      sema.diags.error(e.callee->range, "'" + name + "' is " + describe(local->value) + " here and cannot be called");
+      if (local->defined.valid())
+        sema.diags.note(local->defined, "'" + name + "' defined here");
+      return Value::error();
+    }
+    if (!sema.lookupGlobal(name))
+      if (const Builtin *query = findBuiltin(BuiltinKind::ShapeQuery, name))
+        return evalShapeQuery(*query, e);
+  }
   if (callee == "len") {
     if (e.args.size() != 1 || !e.args[0].name.empty()) {
       sema.diags.error(e.range, "len takes one list");

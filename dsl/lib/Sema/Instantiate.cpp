@@ -36,6 +36,14 @@ std::vector<std::string> layerAndModelNames(const Sema &sema) {
 }
 } // namespace
 
+Value ModelBuilder::unknownShapeQuery(const CallExpr &e, const Value &tensor) {
+  // Without an input shape nothing downstream of the query can be checked;
+  // that is the standalone check's normal state, not an error.
+  if (symbolic)
+    return Value::unknown();
+  return Evaluator::unknownShapeQuery(e, tensor);
+}
+
 std::vector<std::string> ModelBuilder::candidateNames() const {
   std::vector<std::string> names = Evaluator::candidateNames();
   for (const auto &entry : frame.definedLater)
@@ -526,6 +534,8 @@ Value ModelBuilder::evalCall(const CallExpr &e) {
   }
   if (const Builtin *b = findBuiltin(BuiltinKind::ValueFunction, name))
     return applyValueFunction(*b, e);
+  if (findBuiltin(BuiltinKind::ShapeQuery, name))
+    return Evaluator::evalCall(e);
   if (findBuiltin(BuiltinKind::Layer, name)) {
     sema.diags.error(e.range, "layer '" + name + "' needs an input; write 'x -> " + name + "(...)'");
     return Value::error();

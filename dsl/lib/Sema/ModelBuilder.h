@@ -38,6 +38,7 @@ protected:
   Value evalName(const ast::NameExpr &e) override;
   Value evalCall(const ast::CallExpr &e) override;
   Value evalChain(const ast::ChainExpr &e) override;
+  Value unknownShapeQuery(const ast::CallExpr &e, const Value &tensor) override;
 
 private:
   // Applies the layer (or pipeline) `layer` to `input`.

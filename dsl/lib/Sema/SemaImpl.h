@@ -179,6 +179,11 @@ protected:
   virtual Value nonConstBinary(const ast::BinaryExpr &e, const Value &lhs, const Value &rhs);
   // A global declaration that is not a `let`, named in an expression.
   virtual Value evalGlobal(const ast::Decl &decl, const ast::NameExpr &e);
+  // `channels(x)` / `shape(x)` of a tensor whose shape inference has not
+  // run (a model checked without an input shape). The default is an error;
+  // a symbolic model body answers "not known" and skips what depends on it.
+  virtual Value unknownShapeQuery(const ast::CallExpr &e, const Value &tensor);
+  Value evalShapeQuery(const Builtin &query, const ast::CallExpr &e);
 
   Sema &sema;
 };

@@ -40,6 +40,7 @@ enum class BuiltinKind {
   EnsembleWeighting, // accuracy(split) inside ensemble(weights: ...)
   Ensemble,          // ensemble([T1, T2], weights: ...)
   Statement,         // the named arguments of a statement (`group S lr: 0.1`)
+  ShapeQuery,        // channels(x), shape(x): compile-time facts of a tensor
 };
 
 // "layer", "loss", "optimizer", ...: how diagnostics name a kind.
