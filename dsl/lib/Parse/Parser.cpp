@@ -174,8 +174,9 @@ std::unique_ptr<ast::Module> parseOnThisThread(uint32_t file, std::string_view t
 
 std::unique_ptr<ast::Module> parseModule(uint32_t file, SourceManager &sm, DiagnosticEngine &diags) {
   std::string_view text = sm.text(file);
-  if (text.size() > UINT32_MAX - 1) {
-    diags.error({}, "'" + std::string(sm.name(file)) + "' is too large to parse (4 GiB or more)");
+  if (text.size() > kMaxSourceBytes) {
+    diags.error({{file, 0}, 0}, "file is too large for a .kd specification (" + std::to_string(text.size()) +
+                                    " bytes; the limit is " + std::to_string(kMaxSourceBytes) + ")");
     return nullptr;
   }
   if (!parse::preScan(file, text, diags))

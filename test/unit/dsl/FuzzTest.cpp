@@ -170,18 +170,45 @@ TEST(FuzzTest, DeepNesting) {
   EXPECT_TRUE(parseAndCheck("let z = " + std::string(200, '[') + std::string(200, ']')));
 }
 
+// The first error of `text` parsed as one file, and how many there were.
+std::pair<std::string, size_t> errorsOf(const std::string &text) {
+  SourceManager sm;
+  DiagnosticEngine diags(sm);
+  std::ostringstream sink;
+  diags.setOutput(&sink);
+  uint32_t file = sm.addBuffer("large.kd", text);
+  EXPECT_FALSE(parseModule(file, sm, diags));
+  return {diags.all().empty() ? std::string() : diags.all()[0].message, diags.all().size()};
+}
+
 TEST(FuzzTest, TenMegabyteFile) {
   std::string text;
   text.reserve(10u << 20);
   for (int i = 0; text.size() < (10u << 20); ++i)
     text += "let v" + std::to_string(i) + " = conv(16, k: 3) -> bn -> relu -> [1, 2.5, \"s\"]\n";
-  EXPECT_TRUE(parseAndCheck(text));
-  // An error at the very end forces the slower second (LL) stage over the
-  // whole file; 1 MB of it keeps the test quick.
+  // Refused up front with one clear error, before any token is made.
+  auto [message, count] = errorsOf(text);
+  EXPECT_EQ(message, "file is too large for a .kd specification (" + std::to_string(text.size()) +
+                         " bytes; the limit is " + std::to_string(kMaxSourceBytes) + ")");
+  EXPECT_EQ(count, 1u);
+
+  // Below the limit the same text parses, and an error at the very end
+  // forces the slower second (LL) stage over the whole file; 1 MB of it
+  // keeps the test quick.
   text.resize(1u << 20);
   text.resize(text.rfind('\n') + 1);
+  EXPECT_TRUE(parseAndCheck(text));
   text += "let broken = [\n";
   EXPECT_FALSE(parseAndCheck(text));
+}
+
+TEST(FuzzTest, SizeLimitIsExact) {
+  // One comment token: cheap to parse at any size, so the boundary itself
+  // can be tested.
+  std::string atLimit = "//" + std::string(kMaxSourceBytes - 2, 'x');
+  EXPECT_TRUE(parseAndCheck(atLimit));
+  auto [message, count] = errorsOf(atLimit + "x");
+  EXPECT_NE(message.find("file is too large for a .kd specification"), std::string::npos) << message;
 }
 
 } // namespace

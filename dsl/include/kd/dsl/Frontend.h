@@ -14,11 +14,19 @@
 #include "kd/dsl/AST.h"
 #include "kd/dsl/Diagnostics.h"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace kd {
+
+// The largest .kd file parseModule accepts. ANTLR keeps every token and the
+// whole parse tree in memory, about 220 bytes per byte of source (a 10 MB
+// file took 2.2 GB and 9 s); a real specification is a few kilobytes, so a
+// larger input is almost surely not one, and is refused with a clear error
+// rather than exhausting memory.
+constexpr size_t kMaxSourceBytes = size_t(4) << 20;
 
 // Parses one buffer already in the SourceManager. Returns null if the file had
 // syntax errors (they are reported to `diags`); the AST is built only from a
