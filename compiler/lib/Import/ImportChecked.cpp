@@ -242,6 +242,8 @@ void Importer::importUse(OpBuilder &builder, const CheckedModelUse &use) {
   ArrayAttr members;
   StringAttr weighting;
   DenseF64ArrayAttr weights;
+  FlatSymbolRefAttr weightData;
+  StringAttr weightSplit;
   if (use.source == CheckedModelUse::Source::Ensemble) {
     SmallVector<Attribute> refs;
     for (const std::string &m : use.members)
@@ -250,14 +252,18 @@ void Importer::importUse(OpBuilder &builder, const CheckedModelUse &use) {
     weighting = b.getStringAttr(use.weighting);
     if (!use.weights.empty())
       weights = b.getDenseF64ArrayAttr(use.weights);
+    if (use.weightSplit.valid() && size_t(use.weightSplit.data) < program.data.size()) {
+      weightData = useRef(program.data[size_t(use.weightSplit.data)].name);
+      weightSplit = b.getStringAttr(use.weightSplit.split);
+    }
   }
   Operation *op;
   if (use.isTeacher)
     op = builder.create<TeacherOp>(loc(use.range), b.getStringAttr(use.name), source, model, transform, loadPath,
-                                   members, weighting, weights);
+                                   members, weighting, weights, weightData, weightSplit);
   else
     op = builder.create<StudentOp>(loc(use.range), b.getStringAttr(use.name), source, model, transform, loadPath,
-                                   members, weighting, weights);
+                                   members, weighting, weights, weightData, weightSplit);
   insertSymbol(op);
   if (use.train)
     importStage(builder, *use.train, use.name + "_train");

@@ -51,6 +51,7 @@ private:
   Value helper(const FeatureNode &f, Location location, ArrayRef<Value> inputs);
   std::optional<LossTerms> terms(int id);
   Value lossCall(const LossNode &node);
+  Value ensemble(const FeatureNode &f, Location location, ArrayRef<Value> members);
 
   FloatAttr f64(double v) { return builder.getF64FloatAttr(v); }
   Type lossType() { return RankedTensorType::get({}, builder.getF32Type()); }
@@ -169,11 +170,7 @@ Value BodyEmitter::feature(int id) {
     break;
   case FeatureNode::Kind::Value:
     if (f.op == "ensemble") {
-      if (str(f.attrs, "weights", "equal") != "equal") {
-        emitError(location) << "ensemble weighting '" << str(f.attrs, "weights", "") << "' has no kd op yet";
-        return nullptr;
-      }
-      result = builder.create<MeanOp>(location, in.front().getType(), in);
+      result = ensemble(f, location, in);
       break;
     }
     result = importer.emitLayer(builder, location, LayerSpec{f.op, f.attrs, f.shape, f.learnable}, in,
@@ -182,6 +179,28 @@ Value BodyEmitter::feature(int id) {
   }
   features[size_t(id)] = result;
   return result;
+}
+
+Value BodyEmitter::ensemble(const FeatureNode &f, Location location, ArrayRef<Value> members) {
+  // The feature records only the weighting; fixed weights live on the
+  // ensemble teacher whose members are the models these taps come from.
+  std::string weighting = str(f.attrs, "weights", "equal");
+  std::vector<int> instances;
+  for (int input : f.inputs)
+    instances.push_back(loss.features[size_t(input)].instance);
+  DenseF64ArrayAttr weights;
+  for (const CheckedModelUse &use : importer.program.uses) {
+    if (use.source != CheckedModelUse::Source::Ensemble || use.weighting != weighting || use.weights.empty())
+      continue;
+    std::vector<int> memberInstances;
+    for (const std::string &member : use.members)
+      if (const CheckedModelUse *m = importer.program.findUse(member))
+        memberInstances.push_back(m->instance);
+    if (memberInstances == instances)
+      weights = builder.getDenseF64ArrayAttr(use.weights);
+  }
+  return builder.create<EnsembleOp>(location, members.front().getType(), members, builder.getStringAttr(weighting),
+                                    weights);
 }
 
 Value BodyEmitter::lossCall(const LossNode &node) {

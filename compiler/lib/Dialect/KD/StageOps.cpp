@@ -114,3 +114,14 @@ LogicalResult MeanOp::verify() {
     return emitOpError("needs at least one input");
   return success();
 }
+
+LogicalResult EnsembleOp::verify() {
+  static constexpr llvm::StringLiteral weightings[] = {"equal", "fixed", "accuracy", "entropy", "ca_mkd"};
+  if (getMembers().empty())
+    return emitOpError("needs at least one member");
+  if (!llvm::is_contained(weightings, getWeighting()))
+    return emitOpError() << "unknown weighting '" << getWeighting() << "'";
+  if (getWeighting() == "fixed" && (!getWeights() || getWeights()->size() != getMembers().size()))
+    return emitOpError("fixed weighting needs one weight per member");
+  return success();
+}

@@ -138,7 +138,9 @@ class KD_ModelUseOp<string mnemonic, string role>
                        OptionalAttr<StrAttr>:$load_path,
                        OptionalAttr<SymbolRefArrayAttr>:$members,
                        OptionalAttr<StrAttr>:$weighting,
-                       OptionalAttr<DenseF64ArrayAttr>:$weights);
+                       OptionalAttr<DenseF64ArrayAttr>:$weights,
+                       OptionalAttr<FlatSymbolRefAttr>:$weight_data,
+                       OptionalAttr<StrAttr>:$weight_split);
   let assemblyFormat = "$sym_name $source attr-dict-with-keyword";
 }
 

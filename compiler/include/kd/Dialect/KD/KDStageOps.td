@@ -170,6 +170,24 @@ def KD_MeanOp : KD_Op<"mean", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def KD_EnsembleOp : KD_Op<"ensemble", [Pure, SameOperandsAndResultType]> {
+  let summary = "Combines the values of an ensemble's members";
+  let description = [{
+    `weighting` is equal (the mean), fixed (`weights`, one per member), or
+    decided at run time from the members' predictions: accuracy (on a split),
+    entropy or ca_mkd.
+
+    ```mlir
+    %e = kd.ensemble %a, %b weighting "fixed" {weights = array<f64: 0.7, 0.3>} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<KD_Tensor>:$members, StrAttr:$weighting,
+                       OptionalAttr<DenseF64ArrayAttr>:$weights);
+  let results = (outs KD_Tensor:$result);
+  let assemblyFormat = "$members `weighting` $weighting attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def KD_MinimizeOp : KD_Op<"minimize", [Terminator, HasParent<"StageOp">]> {
   let summary = "The loss a stage minimises";
   let description = [{
