@@ -152,11 +152,12 @@ model M(w = base * 4, half = w / 2) {
   h = x -> conv(half, k: 1) -> gap
   output h
 }
-student S = M(w: len([1, 2]) * 8)
+student S = M(w: len([1, 2]) * 10)
 evaluate S on d.train metrics [accuracy]
 )");
+  // half = (2 * 10) / 2: one score per class of the 10 labels evaluate reads.
   ASSERT_TRUE(c.program) << (c.messages.empty() ? "" : c.messages[0]);
-  EXPECT_EQ(c.program->instances.at(0).nodes.back().shape, (Shape{8}));
+  EXPECT_EQ(c.program->instances.at(0).nodes.back().shape, (Shape{10}));
 }
 
 TEST(Sema, DivisionByZeroIsLocated) {
