@@ -17,7 +17,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import flops  # noqa: E402
 import fmnist  # noqa: E402
 import metrics  # noqa: E402
 import models  # noqa: E402
@@ -52,6 +54,37 @@ class ModelTest(unittest.TestCase):
         x = torch.randn(3, 1, 28, 28)
         self.assertEqual(tuple(models.build_teacher()(x).shape), (3, 10))
         self.assertEqual(tuple(models.build_student()(x).shape), (3, 10))
+
+
+def traced_macs(model: torch.nn.Module) -> int:
+    """Multiply-accumulates of conv and linear layers, seen during a forward."""
+    total = [0]
+
+    def hook(layer, _, output):
+        if isinstance(layer, torch.nn.Conv2d):
+            kernel = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+            total[0] += output[0].numel() * kernel
+        else:
+            total[0] += layer.in_features * layer.out_features
+
+    for layer in model.modules():
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+            layer.register_forward_hook(hook)
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28))
+    return total[0]
+
+
+class FlopsTest(unittest.TestCase):
+    def test_analytic_counts_match_the_modules(self):
+        self.assertEqual(flops.teacher_macs(), traced_macs(models.build_teacher()))
+        self.assertEqual(flops.student_macs(), traced_macs(models.build_student()))
+
+    def test_stage_costs(self):
+        table = flops.flops_per_image()
+        self.assertEqual(table["distill"], table["teacher_forward"] + 3 * table["student_forward"])
+        self.assertEqual(table["distill_cached"], 3 * table["student_forward"])
 
 
 class LoadTest(unittest.TestCase):
