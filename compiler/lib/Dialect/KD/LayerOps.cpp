@@ -212,7 +212,7 @@ LogicalResult ConcatOp::verify() {
 
 LogicalResult ReshapeOp::verify() {
   RankedTensorType x = rankedType(getInput()), y = rankedType(getResult());
-  if (x.getRank() < 1 || y.getRank() < 1 || !dimsAgree(x.getDimSize(0), y.getDimSize(0)))
+  if (x.getRank() < 1 || y.getRank() < 1 || x.getDimSize(0) != y.getDimSize(0))
     return emitOpError("must keep the batch dimension");
   auto perSample = [](RankedTensorType t) -> int64_t {
     int64_t n = 1;

@@ -84,13 +84,6 @@ Value ModelOp::lookupTap(StringRef name) {
   return nullptr;
 }
 
-LogicalResult OutputOp::verify() {
-  auto model = (*this)->getParentOfType<ModelOp>();
-  if (getValue().getType() != model.getFunctionType().getResult(0))
-    return emitOpError("type does not match the model's output type");
-  return success();
-}
-
 LogicalResult ParamOp::verify() {
   RankedTensorType type = rankedType(getResult());
   if (!type.hasStaticShape())

@@ -75,7 +75,6 @@ def KD_OutputOp : KD_Op<"output", [Terminator, HasParent<"ModelOp">, Pure]> {
   }];
   let arguments = (ins KD_Tensor:$value);
   let assemblyFormat = "$value attr-dict `:` type($value)";
-  let hasVerifier = 1;
 }
 
 def KD_ParamOp : KD_Op<"param"> {
