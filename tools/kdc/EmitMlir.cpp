@@ -15,8 +15,12 @@ bool kdc::emitMlir(const kd::CheckedProgram &program, const kd::SourceManager &s
   if (!module)
     return false;
   mlir::OpPrintingFlags flags;
-  if (withLocations)
+  if (withLocations) {
+    // Inline `loc(...)` on each op rather than aliases at the end, so a
+    // reader (and a FileCheck line) sees an op and its source together.
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    flags.useLocalScope();
+  }
   llvm::raw_os_ostream out(os);
   module->print(out, flags);
   out << '\n';
