@@ -170,7 +170,7 @@ class Recipe:
         apart, as kdc fills its cache before the stage clock starts), then
         distillation that gathers each batch's rows from the cache."""
         start = time.perf_counter()
-        cache = training.predict(teacher, fmnist.normalize(self.data.train_images), CACHE_BATCH)
+        cache = training.predict(teacher, self.data.train_images, CACHE_BATCH, fmnist.normalize)
         cache_seconds = time.perf_counter() - start
 
         student = self.model(models.build_student, 3)

@@ -101,10 +101,13 @@ def train(stage: str, model: nn.Module, batches, total_steps: int, lr: float, lo
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, batch: int = EVAL_BATCH) -> torch.Tensor:
-    """Logits of `model` in inference mode over normalised `images`."""
+def predict(model: nn.Module, images: torch.Tensor, batch: int = EVAL_BATCH,
+            prepare: Callable[[torch.Tensor], torch.Tensor] = lambda x: x) -> torch.Tensor:
+    """Logits of `model` in inference mode over `images`, each batch passed
+    through `prepare` first (so that no normalised copy of a whole split is
+    held in memory)."""
     model.eval()
-    outputs = [model(images[start:start + batch]) for start in range(0, len(images), batch)]
+    outputs = [model(prepare(images[start:start + batch])) for start in range(0, len(images), batch)]
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
