@@ -700,3 +700,13 @@ kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x16xf32> {
 }
 // expected-error @+1 {{block 'l9' is not a tap of both the student and the teacher}}
 kd.graft_stage @g attributes {kind = "graft", data = @d, split = "train", epochs = 1 : i64, batch = 4 : i64, steps = 0 : i64, trained = [@M], frozen = [@M], frozen_parts = [], groups = [], student = @M, teacher = @M, hybrid = "H", mode = "blocks", block_epochs = array<i64: 1>, blocks = [{name = "l9"}]}
+
+// -----
+
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x16xf32> {
+  %f = kd.reshape %x : tensor<?x1x4x4xf32> -> tensor<?x16xf32>
+  kd.output %f : tensor<?x16xf32>
+}
+kd.teacher @T trained attributes {model = @M}
+// expected-error @+1 {{weighting data 'M' does not name a kd.dataset}}
+kd.teacher @E ensemble attributes {members = [@T], weighting = "accuracy", weight_data = @M, weight_split = "val"}

@@ -77,6 +77,15 @@ LogicalResult ModelOp::verify() {
   return success();
 }
 
+// The input prints under the name the .kd model gave it (`%x`).
+void ModelOp::getAsmBlockArgumentNames(Region &region, OpAsmSetValueNameFn setName) {
+  if (&region != &getBody() || region.empty())
+    return;
+  for (TapOp tap : getBodyBlock().getOps<TapOp>())
+    if (tap.getKind() == TapKind::Input && tap.getValue() == getInput())
+      return setName(getInput(), tap.getName());
+}
+
 Value ModelOp::lookupTap(StringRef name) {
   for (TapOp tap : getBodyBlock().getOps<TapOp>())
     if (tap.getName() == name)
@@ -115,6 +124,8 @@ static LogicalResult verifyModelUse(UseOp op, SymbolTableCollection &tables) {
     for (auto member : op.getMembers()->template getAsRange<FlatSymbolRefAttr>())
       if (!tables.lookupNearestSymbolFrom(op, member))
         return op.emitOpError() << "ensemble member '" << member.getValue() << "' is not defined";
+    if (op.getWeightDataAttr() && !tables.lookupNearestSymbolFrom<DatasetOp>(op, op.getWeightDataAttr()))
+      return op.emitOpError() << "weighting data '" << *op.getWeightData() << "' does not name a kd.dataset";
     return success();
   }
   if (!op.getModelAttr())

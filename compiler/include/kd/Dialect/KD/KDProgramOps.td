@@ -39,8 +39,9 @@ def KD_DatasetOp : KD_Op<"dataset", [Symbol]> {
 }
 
 def KD_ModelOp : KD_Op<"model", [Symbol, IsolatedFromAbove, SingleBlock,
-                                 HasOnlyGraphRegion,
-                                 RegionKindInterface]> {
+                                 HasOnlyGraphRegion, RegionKindInterface,
+                                 DeclareOpInterfaceMethods<OpAsmOpInterface,
+                                                           ["getAsmBlockArgumentNames"]>]> {
   let summary = "A model instance: a graph of layers";
   let description = [{
     The single block's argument is the model input (batch first); its ops
