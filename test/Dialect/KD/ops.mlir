@@ -12,6 +12,12 @@ kd.dataset @fmnist attributes {source = "idx", path = "fashion-mnist", image = "
     splits = [{name = "train", source = "file", file = "train"},
               {name = "val", source = "slice", parent = "train", lo = 54000 : i64}]}
 
+// A data set without normalisation has empty mean and std.
+// CHECK: kd.dataset @plain attributes {{.*}}mean = array<f64>
+kd.dataset @plain attributes {source = "folder", path = "images", image = "rgb",
+    image_shape = array<i64: 3, 32, 32>, mean = array<f64>, std = array<f64>,
+    classes = 2 : i64, class_names = [], splits = []}
+
 // CHECK-LABEL: kd.model @S_model(%{{.*}}: tensor<?x1x28x28xf32>) -> tensor<?x10xf32> {
 // CHECK: kd.block_begin "l1" %{{.*}} : tensor<?x1x28x28xf32>
 // CHECK: kd.param "S/l1.conv0.weight" weight kaiming_normal {fan = "fan_in", gain = 1.4{{[0-9]*}} : f64} : tensor<8x1x3x3xf32>

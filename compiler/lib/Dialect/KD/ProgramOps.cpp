@@ -15,7 +15,9 @@ LogicalResult DatasetOp::verify() {
   ArrayRef<int64_t> image = getImageShape();
   if (image.size() != 3)
     return emitOpError() << "image shape must be [C, H, W], got " << image.size() << " values";
-  if (int64_t(getMean().size()) != image[0] || int64_t(getStd().size()) != image[0])
+  // Both empty: the data set is not normalised.
+  bool normalised = !getMean().empty() || !getStd().empty();
+  if (normalised && (int64_t(getMean().size()) != image[0] || int64_t(getStd().size()) != image[0]))
     return emitOpError() << "mean and std need one value per channel (" << image[0] << ")";
   llvm::StringSet<> names;
   for (DictionaryAttr split : getSplits().getAsRange<DictionaryAttr>()) {

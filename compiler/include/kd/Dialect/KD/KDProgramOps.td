@@ -19,7 +19,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def KD_DatasetOp : KD_Op<"dataset", [Symbol]> {
   let summary = "A data set and its splits";
   let description = [{
-    Source, image format, normalisation, classes and splits, as checked. Each
+    Source, image format, normalisation (empty mean and std: none), classes
+    and splits, as checked. Each
     split is a dictionary (`name`, `source` = file | slice | shots | external,
     and the fields of that source, `augment` as a list of dictionaries).
 
