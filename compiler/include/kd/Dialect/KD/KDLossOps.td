@@ -14,8 +14,8 @@ include "kd/Dialect/KD/KDEnums.td"
 include "kd/Dialect/KD/KDTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-// A loss of two features; `shapeRule` names the verifier's rule in the
-// description.
+// A loss of two features with its attributes (`attrs`) spelled in the custom
+// syntax by `attrFormat`; each op's verifier checks its shape rule.
 class KD_PairLossOp<string mnemonic, string what, dag attrs = (ins),
                     string attrFormat = "">
     : KD_Op<"loss." # mnemonic, [Pure]> {
