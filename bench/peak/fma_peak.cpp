@@ -44,14 +44,18 @@ constexpr const char *kIsa = "avx512";
 constexpr int kLanes = 16;
 using Vector = __m512;
 inline Vector splat(float value) { return _mm512_set1_ps(value); }
-inline Vector fma(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vector fma(Vector a, Vector b, Vector c) {
+  return _mm512_fmadd_ps(a, b, c);
+}
 inline float firstLane(Vector v) { return _mm512_cvtss_f32(v); }
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr const char *kIsa = "avx2";
 constexpr int kLanes = 8;
 using Vector = __m256;
 inline Vector splat(float value) { return _mm256_set1_ps(value); }
-inline Vector fma(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vector fma(Vector a, Vector b, Vector c) {
+  return _mm256_fmadd_ps(a, b, c);
+}
 inline float firstLane(Vector v) { return _mm256_cvtss_f32(v); }
 #else
 constexpr const char *kIsa = "scalar";
@@ -111,7 +115,8 @@ double trial(int threads, double seconds, float &checksum) {
   while (ready.load() < threads) {
   }
   Clock::time_point start = Clock::now();
-  deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  deadline = start + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(seconds));
   go.store(true, std::memory_order_release);
   for (std::thread &worker : workers)
     worker.join();
@@ -132,7 +137,10 @@ bool parsePositive(const char *text, double &value) {
 }
 
 int usage(const char *message) {
-  std::fprintf(stderr, "fma_peak: error: %s\nusage: fma_peak [--threads N] [--seconds S] [--trials K]\n", message);
+  std::fprintf(stderr,
+               "fma_peak: error: %s\nusage: fma_peak [--threads N] [--seconds "
+               "S] [--trials K]\n",
+               message);
   return 2;
 }
 
@@ -167,8 +175,10 @@ int main(int argc, char **argv) {
   double best = 0;
   for (int t = 0; t < trials; ++t)
     best = std::max(best, trial(threads, seconds, checksum));
-  std::printf("{\"isa\": \"%s\", \"lanes\": %d, \"threads\": %d, \"seconds\": %g, \"gflops\": %.2f, "
+  std::printf("{\"isa\": \"%s\", \"lanes\": %d, \"threads\": %d, \"seconds\": "
+              "%g, \"gflops\": %.2f, "
               "\"gflops_per_thread\": %.2f, \"checksum\": %g}\n",
-              kIsa, kLanes, threads, seconds, best, best / threads, double(checksum));
+              kIsa, kLanes, threads, seconds, best, best / threads,
+              double(checksum));
   return 0;
 }
