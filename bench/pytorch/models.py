@@ -17,6 +17,7 @@ compiler's naming changes.
 """
 
 import math
+import os
 import re
 
 import torch
@@ -188,7 +189,12 @@ def load_kdc_safetensors(model: nn.Module, path: str) -> list[str]:
     """
     from safetensors.torch import load_file
 
-    tensors = load_file(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such file")
+    try:
+        tensors = load_file(path)
+    except Exception as error:  # the Rust reader's own error type
+        raise ValueError(f"{path}: not a readable safetensors file: {error}") from error
     state = model.state_dict()
     parameter_names = {name for name, _ in model.named_parameters()}
     loaded: dict[str, torch.Tensor] = {}

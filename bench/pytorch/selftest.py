@@ -136,6 +136,13 @@ class LoadTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, message):
                 models.load_kdc_safetensors(models.build_student(), self.path)
 
+    def test_refuses_files_that_are_not_safetensors(self):
+        with open(self.path, "wb") as stream:
+            stream.write(b"x")
+        for path in (self.path, self.path + ".absent"):
+            with self.assertRaises(ValueError):
+                models.load_kdc_safetensors(models.build_student(), path)
+
     def test_export_round_trip(self):
         source = models.build_teacher()
         models.export_kdc_safetensors(source, self.path)
