@@ -111,6 +111,7 @@ class Recipe:
             "seconds": result.seconds,
             "images_per_s": result.images_per_s(),
             "first_step_seconds": result.first_step_seconds,
+            "steady_images_per_s": result.steady_images_per_s(),
             "final_loss": result.final_loss,
             "peak_rss_bytes": training.peak_rss_bytes(),
             "accuracy": scores["accuracy"],

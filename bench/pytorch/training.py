@@ -61,8 +61,16 @@ class StageResult:
     final_loss: float = float("nan")
     extra: dict = field(default_factory=dict)
 
+    first_step_images: int = 0
+
     def images_per_s(self) -> float:
         return self.images / self.seconds if self.seconds > 0 else 0.0
+
+    def steady_images_per_s(self) -> float:
+        """Throughput without the first step, which under torch.compile
+        holds the compilation (kdc compiles before it runs)."""
+        seconds = self.seconds - self.first_step_seconds
+        return (self.images - self.first_step_images) / seconds if seconds > 0 else 0.0
 
 
 # (indices, images, labels) -> scalar loss; the model's forward is inside so
@@ -91,6 +99,7 @@ def train(stage: str, model: nn.Module, batches, total_steps: int, lr: float, lo
         result.images += len(indices)
         if result.steps == 1:
             result.first_step_seconds = time.perf_counter() - start
+            result.first_step_images = len(indices)
         if result.steps % log_every == 0 or result.steps == total_steps:
             result.final_loss = float(loss.detach())
             elapsed = time.perf_counter() - start
