@@ -241,4 +241,9 @@ Status Backend::dkdLoss(const DkdDesc &, const Tensor &, const Tensor &, const T
   return unimplemented("dkdLoss");
 }
 
+Status Backend::logitLossGroup(const LogitLossGroupDesc &, const Tensor &, const std::vector<const Tensor *> &,
+                               Tensor &, Tensor *) {
+  return unimplemented("logitLossGroup");
+}
+
 } // namespace kdrt

@@ -421,6 +421,15 @@ public:
     return reference::dkdLoss<float>(d, in(s), in(t), in(labels), out(loss),
                                      out(ds));
   }
+  Status logitLossGroup(const LogitLossGroupDesc &d, const Tensor &z,
+                        const std::vector<const Tensor *> &targets,
+                        Tensor &losses, Tensor *dz) override {
+    std::vector<In> targetRefs;
+    for (const Tensor *target : targets)
+      targetRefs.push_back(in(target));
+    return reference::logitLossGroup<float>(d, in(z), targetRefs, out(losses),
+                                            out(dz));
+  }
 };
 
 } // namespace

@@ -47,7 +47,7 @@
 //   KlDivLoss -> klDivLoss            MseLoss|L1Loss|SmoothL1Loss -> regressionLoss
 //   CosineLoss -> cosineLoss          AttentionTransferLoss -> attentionTransferLoss
 //   RkdDistanceLoss -> rkdDistanceLoss  RkdAngleLoss -> rkdAngleLoss
-//   DkdLoss -> dkdLoss
+//   DkdLoss -> dkdLoss                LogitLossGroup -> logitLossGroup
 //
 //===----------------------------------------------------------------------===//
 
@@ -367,6 +367,14 @@ public:
   virtual Status dkdLoss(const DkdDesc &desc, const Tensor &studentLogits,
                          const Tensor &teacherLogits, const Tensor &labels,
                          Tensor &loss, Tensor *gradStudent);
+  /// CE and KL terms on the same logits with one shared log-softmax per
+  /// temperature (LogitLossGroupDesc): `targets` has one tensor per term,
+  /// `losses` is [count] and receives each term's value; `gradLogits`, when
+  /// given, the weighted sum of the terms' gradients.
+  virtual Status logitLossGroup(const LogitLossGroupDesc &desc,
+                                const Tensor &logits,
+                                const std::vector<const Tensor *> &targets,
+                                Tensor &losses, Tensor *gradLogits);
 
 protected:
   /// What every op entry returns until a backend overrides it.

@@ -287,6 +287,45 @@ struct DkdDesc {
   double gradScale = 1.0;
 };
 
+/// One term of a logit loss group: a cross-entropy or a KL divergence on the
+/// group's shared logits, with the fields of CrossEntropyDesc / KlDivDesc.
+/// `weight` is the term's gradScale: its weight in the stage's loss.
+enum class LogitLossTermKind { CrossEntropy, KlDiv };
+
+struct LogitLossTerm {
+  LogitLossTermKind kind = LogitLossTermKind::CrossEntropy;
+  /// KlDiv only; cross-entropy works on the logits at temperature 1.
+  double temperature = 1.0;
+  bool scaleByTemperatureSquared = true;
+  Reduction reduction = Reduction::BatchMean;
+  /// CrossEntropy only.
+  double labelSmoothing = 0.0;
+  bool softTargets = false;
+  double weight = 1.0;
+};
+
+/// Several CE / KL losses of the same logits [B, K] in one call: the
+/// log-softmax of the logits is computed once per distinct temperature and
+/// shared by the terms at that temperature. Term i reads targets[i] (labels,
+/// probabilities or teacher logits) and writes its value, exactly as the
+/// separate loss call would, to losses[i]; the gradient is the sum over the
+/// terms of weight * d(value)/d(logits). A teacher gradient is not offered:
+/// only frozen targets are grouped. A fixed capacity keeps the descriptor
+/// plain data, as PostOpChain.
+struct LogitLossGroupDesc {
+  static constexpr int kCapacity = 8;
+  LogitLossTerm terms[kCapacity];
+  int count = 0;
+
+  /// Appends `term`; false (and no change) when the group is full.
+  bool append(const LogitLossTerm &term) {
+    if (count == kCapacity)
+      return false;
+    terms[count++] = term;
+    return true;
+  }
+};
+
 } // namespace kdrt
 
 #endif // KDRT_OPDESC_H

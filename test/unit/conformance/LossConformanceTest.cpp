@@ -52,6 +52,41 @@ TEST_P(Conformance, LogitLosses) {
   }
 }
 
+TEST_P(Conformance, LogitLossGroup) {
+  // An empty group is refused by every implementation without touching
+  // memory; only the interface's default answers unimplemented. A backend
+  // without the entry runs the separate CE / KL losses instead.
+  Tensor none;
+  if (backend().logitLossGroup({}, none, {}, none, nullptr).code() ==
+      StatusCode::Unimplemented)
+    GTEST_SKIP() << backend().name() << " has no logitLossGroup";
+
+  Shape logits{3, 7};
+  LogitLossGroupDesc desc;
+  LogitLossTerm kl;
+  kl.kind = LogitLossTermKind::KlDiv;
+  kl.temperature = 4.0;
+  kl.weight = 0.9;
+  LogitLossTerm ce;
+  ce.labelSmoothing = 0.1;
+  ce.weight = 0.1;
+  LogitLossTerm klAtOne = kl;
+  klAtOne.temperature = 1.0;
+  klAtOne.weight = 0.5;
+  desc.append(kl);
+  desc.append(ce);
+  desc.append(klAtOne);
+  OpCase op(kLossTolerance);
+  int z = op.input(logits, -3.0f, 3.0f), t = op.input(logits, -3.0f, 3.0f);
+  int y = op.input(labels(3, 7));
+  int losses = op.output(Shape{3}), dz = op.output(logits);
+  EXPECT_TRUE(op.matchesReference(
+      backend(), [&](Backend &be, std::vector<Tensor> &v) {
+        return be.logitLossGroup(desc, v[z], {&v[t], &v[y], &v[t]}, v[losses],
+                                 &v[dz]);
+      }));
+}
+
 TEST_P(Conformance, FeatureLosses) {
   Shape feature{3, 4, 5, 7};
   for (RegressionKind kind :

@@ -14,6 +14,7 @@
 #include "kdrt/reference/FeatureLosses.h"
 #include "kdrt/reference/L2Normalize.h"
 #include "kdrt/reference/Linear.h"
+#include "kdrt/reference/LogitLossGroup.h"
 #include "kdrt/reference/LogitLosses.h"
 #include "kdrt/reference/MatMul.h"
 #include "kdrt/reference/Normalization.h"
