@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import flops  # noqa: E402
 import fmnist  # noqa: E402
+import summarize  # noqa: E402
 import metrics  # noqa: E402
 import models  # noqa: E402
 import training  # noqa: E402
@@ -208,6 +209,36 @@ class LossTest(unittest.TestCase):
         q = torch.softmax(s / temperature, 1)
         expected = temperature ** 2 * (p * (p.log() - q.log())).sum(1).mean()
         self.assertAlmostEqual(float(training.kl_distillation(s, t, temperature)), float(expected), places=5)
+
+
+class SummaryTest(unittest.TestCase):
+    """The harness's reading of both sides' output, on made-up figures."""
+
+    def test_ratios_and_missing_kdc_commands(self):
+        import json
+        with tempfile.TemporaryDirectory() as work:
+            def write(name, text):
+                with open(os.path.join(work, name), "w", encoding="utf-8") as stream:
+                    stream.write(text)
+            peer = [{"stage": "teacher", "images_per_s": 100.0, "peak_rss_bytes": 2 * 2**20},
+                    {"stage": "distill", "images_per_s": 200.0, "peak_rss_bytes": 4 * 2**20}]
+            write("r1.pytorch.train.jsonl", "".join(json.dumps(line) + "\n" for line in peer))
+            write("r2.pytorch.train.jsonl", json.dumps({"stage": "distill", "images_per_s": 250.0}) + "\n")
+            # kdc's run report: one document with a "stages" list.
+            report = {"stages": [{"name": "T", "images_per_s": 300.0, "peak_rss_bytes": 2**20},
+                                 {"name": "distill", "images_per_s": 500.0, "peak_rss_bytes": 2 * 2**20}]}
+            write("r1.kdc.train.jsonl", json.dumps(report, indent=2))
+            write("r1.kdc.infer.unavailable", "kdrt infer has no --bench timing mode yet")
+            rows = {row["metric"]: row for row in summarize.summarize(summarize.collect(work), 1000.0)}
+        self.assertEqual(rows["distill.images_per_s"]["peer"], 250.0)     # best over rounds
+        self.assertAlmostEqual(rows["distill.images_per_s"]["ratio"], 2.0)
+        self.assertAlmostEqual(rows["teacher.images_per_s"]["ratio"], 3.0)
+        self.assertAlmostEqual(rows["train.peak_rss_mib"]["ratio"], 2.0)    # lower is better
+        self.assertIsNone(rows["infer.latency_b1_ms"]["kdc"])
+        self.assertIn("--bench", rows["infer.latency_b1_ms"]["kdc_missing"])
+        gflops = rows["teacher.gflops"]
+        self.assertAlmostEqual(gflops["kdc"], 300.0 * flops.flops_per_image()["teacher"] / 1e9)
+        self.assertAlmostEqual(gflops["kdc_percent_of_peak"], gflops["kdc"] / 10.0)
 
 
 if __name__ == "__main__":
