@@ -321,6 +321,10 @@ void Importer::importStage(OpBuilder &builder, const TrainSpec &stage, const std
                                            b.getStringAttr(graft.mode), b.getDenseI64ArrayAttr(graft.epochs),
                                            b.getArrayAttr(blocks));
     insertSymbol(op);
+    // The loss the expanded stages minimise; a graft written without one
+    // keeps an empty body.
+    if (stage.loss.root >= 0)
+      emitStageBody(op.getBody(), stage, name, location);
     return;
   }
 
@@ -328,8 +332,12 @@ void Importer::importStage(OpBuilder &builder, const TrainSpec &stage, const std
                                     refs(stage.frozen), b.getStrArrayAttr(frozenParts), optimizer, schedule,
                                     b.getArrayAttr(groups));
   insertSymbol(op);
+  emitStageBody(op.getBody(), stage, name, location);
+}
+
+void Importer::emitStageBody(Region &region, const TrainSpec &stage, const std::string &name, Location location) {
   Block *body = new Block();
-  op.getBody().push_back(body);
+  region.push_back(body);
   OpBuilder inner = OpBuilder::atBlockEnd(body);
   if (stage.loss.root < 0) {
     emitError(location) << "stage '" << name << "' has no loss";

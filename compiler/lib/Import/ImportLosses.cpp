@@ -74,7 +74,8 @@ private:
   const CheckedLoss &loss;
   const std::string &scopeName;
   std::vector<Value> features;
-  std::map<std::pair<int, std::string>, Value> tapped;
+  // (instance, read through the graft hybrid, tap) -> the kd.apply result.
+  std::map<std::tuple<int, bool, std::string>, Value> tapped;
   llvm::DenseMap<std::pair<Attribute, Type>, Value> inputs;
   Value labels;
   int helperCount = 0;
@@ -94,31 +95,33 @@ Value BodyEmitter::batchInput(int instance) {
 }
 
 bool BodyEmitter::applyModels() {
-  // Taps per model, in order of first use.
-  std::vector<int> order;
-  std::map<int, std::vector<std::pair<std::string, int>>> taps;
+  // Taps per model, in order of first use; a graft's hybrid shares its
+  // teacher's instance but is a model of its own, applied separately.
+  using Reader = std::pair<int, bool>;
+  std::vector<Reader> order;
+  std::map<Reader, std::vector<std::pair<std::string, int>>> taps;
   for (const FeatureNode &f : loss.features) {
     if (f.kind != FeatureNode::Kind::Tap)
       continue;
-    auto &list = taps[f.instance];
+    auto &list = taps[{f.instance, f.hybrid}];
     if (list.empty())
-      order.push_back(f.instance);
+      order.push_back({f.instance, f.hybrid});
     if (llvm::none_of(list, [&](const auto &t) { return t.first == f.tap; }))
       list.push_back({f.tap, f.node});
   }
-  for (int instance : order) {
+  for (auto [instance, hybrid] : order) {
     SmallVector<Type> types;
     SmallVector<Attribute> names;
-    for (const auto &[tap, node] : taps[instance]) {
+    for (const auto &[tap, node] : taps[{instance, hybrid}]) {
       types.push_back(importer.ensureTap(instance, tap, node));
       names.push_back(builder.getStringAttr(tap));
     }
     const ModelInstance &inst = importer.program.instances[size_t(instance)];
     Value input = batchInput(instance);
     auto apply = builder.create<ApplyOp>(importer.loc(inst.range), types, importer.modelRef(instance), input,
-                                         builder.getArrayAttr(names));
-    for (auto [i, tap] : llvm::enumerate(taps[instance]))
-      tapped[{instance, tap.first}] = apply.getResult(unsigned(i));
+                                         builder.getArrayAttr(names), hybrid ? builder.getUnitAttr() : UnitAttr());
+    for (auto [i, tap] : llvm::enumerate(taps[{instance, hybrid}]))
+      tapped[{instance, hybrid, tap.first}] = apply.getResult(unsigned(i));
   }
   return true;
 }
@@ -157,7 +160,7 @@ Value BodyEmitter::feature(int id) {
   Value result;
   switch (f.kind) {
   case FeatureNode::Kind::Tap:
-    result = tapped[{f.instance, f.tap}];
+    result = tapped[{f.instance, f.hybrid, f.tap}];
     break;
   case FeatureNode::Kind::Label:
     if (!labels)

@@ -69,6 +69,9 @@ private:
   void importModel(mlir::OpBuilder &builder, int index);
   void importUse(mlir::OpBuilder &builder, const CheckedModelUse &use);
   void importStage(mlir::OpBuilder &builder, const TrainSpec &stage, const std::string &name);
+  /// Fills a stage's (or graft stage's) body with its loss and kd.minimize.
+  void emitStageBody(mlir::Region &region, const TrainSpec &stage, const std::string &name,
+                     mlir::Location location);
   void importEvaluate(mlir::OpBuilder &builder, const CheckedEvaluate &evaluate);
   void importExport(mlir::OpBuilder &builder, const CheckedExport &exported);
   mlir::FlatSymbolRefAttr useRef(const std::string &name);

@@ -48,7 +48,7 @@ protected:
       return ensembleMember(e, *use);
     if (use->instance < 0)
       return Value::error(); // its instantiation failed and was reported
-    return tapOf(e, use->instance, useName);
+    return tapOf(e, use->instance, useName, base.hybrid);
   }
 
   Value evalCall(const CallExpr &e) override;
@@ -74,7 +74,7 @@ private:
     return v;
   }
 
-  Value tapOf(const MemberExpr &e, int instanceIndex, const std::string &useName) {
+  Value tapOf(const MemberExpr &e, int instanceIndex, const std::string &useName, bool hybrid = false) {
     const ModelInstance &inst = sema.result->instances[size_t(instanceIndex)];
     if (read)
       read->insert(instanceIndex);
@@ -84,6 +84,7 @@ private:
       f.instance = instanceIndex;
       f.node = nv.node;
       f.tap = nv.name;
+      f.hybrid = hybrid;
       f.shape = inst.nodes[size_t(nv.node)].shape;
       f.range = e.range;
       return feature(std::move(f));
@@ -460,6 +461,7 @@ bool Sema::checkLoss(const Expr &expr, CheckedLoss &loss, std::set<int> *readIns
     Value v;
     v.kind = Value::Kind::Use;
     v.constant = ConstValue::ofString(result->uses[size_t(use)].name);
+    v.hybrid = true;
     builder.bindLocal(name, v, SourceRange());
   }
   Value v = builder.eval(expr);

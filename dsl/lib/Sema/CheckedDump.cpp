@@ -50,6 +50,8 @@ void dumpLoss(const CheckedProgram &p, const CheckedLoss &loss, const std::strin
     switch (f.kind) {
     case FeatureNode::Kind::Tap:
       os << "tap " << p.instances[size_t(f.instance)].name << "." << f.tap << " (%" << f.node << ")";
+      if (f.hybrid)
+        os << " through the graft hybrid";
       break;
     case FeatureNode::Kind::Label: os << "label"; break;
     case FeatureNode::Kind::Helper:

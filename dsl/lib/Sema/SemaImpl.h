@@ -45,6 +45,7 @@ struct Value {
   std::vector<Value> elements; // TensorList
   SplitRef split;
   const ast::ModelDecl *model = nullptr;
+  bool hybrid = false; // Use: a graft's hybrid, read through its teacher's taps
 
   bool ok() const { return kind != Kind::Error; }
   static Value error() { return Value(); }

@@ -39,6 +39,10 @@ LogicalResult GraftStageOp::verify() {
     return failure();
   if (getMode() != "blocks" && getMode() != "progressive")
     return emitOpError() << "mode must be 'blocks' or 'progressive', got '" << getMode() << "'";
+  // The body is optional (a stage written by hand may leave the loss out);
+  // when present it computes the loss like a kd.stage's.
+  if (!getBody().empty() && (getBody().front().empty() || !isa<MinimizeOp>(getBody().front().back())))
+    return emitOpError("body must end with kd.minimize");
   return success();
 }
 
@@ -69,6 +73,8 @@ LogicalResult ApplyOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (getInput().getType() != model.getFunctionType().getInput(0))
     return emitOpError() << "input type " << getInput().getType() << " does not match the model's "
                          << model.getFunctionType().getInput(0);
+  if (getHybrid() && !isa<GraftStageOp>((*this)->getParentOp()))
+    return emitOpError("reads a graft hybrid outside a kd.graft_stage");
   if (getTaps().size() != getResults().size())
     return emitOpError() << "reads " << getTaps().size() << " taps but has " << getResults().size() << " results";
   for (auto [tap, result] : llvm::zip(getTaps().getAsRange<StringAttr>(), getResults())) {

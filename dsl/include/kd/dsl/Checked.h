@@ -129,6 +129,10 @@ struct FeatureNode {
   int instance = -1;   // Tap: the model instance
   int node = -1;       // Tap: the node in that instance
   std::string tap;     // Tap: the member written (`logits`)
+  // Tap: read from a graft's hybrid (`graft S into T as H`: the teacher with
+  // student blocks grafted in), which shares the teacher's taps; `instance`
+  // is that teacher, so only this flag tells `H.logits` from `T.logits`.
+  bool hybrid = false;
   std::string op;      // Helper: normalize / adapt / attention_fuse; Value: add, mean, ...
   Attributes attrs;    // adapt: the inferred `kind` is recorded here
   std::vector<int> inputs;  // feature node ids

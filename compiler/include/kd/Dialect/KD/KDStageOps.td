@@ -52,17 +52,26 @@ def KD_GraftStageOp : KD_Op<"graft_stage", [Symbol,
   let description = [{
     Swaps the student's blocks into the teacher one at a time (`mode =
     "blocks"`) or progressively; `blocks` lists each block with its teacher
-    and student shapes and where adapters are needed.
+    and student shapes and where adapters are needed. The body is the loss of
+    one batch, as in `kd.stage`; taps of the hybrid are read by a `kd.apply`
+    of the teacher marked `hybrid`, which --kd-expand-grafts points at each
+    expanded stage's hybrid model.
 
     ```mlir
     kd.graft_stage @graft attributes {student = @S_model, teacher = @T_model,
-        hybrid = "H", mode = "blocks", block_epochs = array<i64: 1, 1>, blocks = [...], ...}
+        hybrid = "H", mode = "blocks", block_epochs = array<i64: 1, 1>, blocks = [...], ...} {
+      %x = kd.batch_input : tensor<?x3x32x32xf32>
+      %h = kd.apply @T_model(%x) taps ["logits"] {hybrid} : (tensor<?x3x32x32xf32>) -> tensor<?x2xf32>
+      ...
+      kd.minimize %loss
+    }
     ```
   }];
   let arguments = !con(KD_StageAttrs,
       (ins FlatSymbolRefAttr:$student, FlatSymbolRefAttr:$teacher, StrAttr:$hybrid,
            StrAttr:$mode, DenseI64ArrayAttr:$block_epochs, DictArrayAttr:$blocks));
-  let assemblyFormat = "$sym_name attr-dict-with-keyword";
+  let regions = (region MaxSizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword ($body^)?";
   let hasVerifier = 1;
 }
 
@@ -95,14 +104,17 @@ def KD_BatchLabelsOp : KD_Op<"batch_labels", [Pure]> {
 def KD_ApplyOp : KD_Op<"apply", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "Runs a model and reads some of its taps";
   let description = [{
-    One result per requested tap, typed like the tapped value.
+    One result per requested tap, typed like the tapped value. In a
+    `kd.graft_stage`, `hybrid` reads the graft's hybrid model instead of
+    `model`, the teacher whose taps the hybrid shares.
 
     ```mlir
     %logits, %l2 = kd.apply @S_model(%x) taps ["logits", "l2"]
         : (tensor<?x1x28x28xf32>) -> (tensor<?x10xf32>, tensor<?x48x7x7xf32>)
     ```
   }];
-  let arguments = (ins FlatSymbolRefAttr:$model, KD_Tensor:$input, StrArrayAttr:$taps);
+  let arguments = (ins FlatSymbolRefAttr:$model, KD_Tensor:$input, StrArrayAttr:$taps,
+                       UnitAttr:$hybrid);
   let results = (outs Variadic<KD_Tensor>:$results);
   let assemblyFormat = [{
     $model `(` $input `)` `taps` $taps attr-dict `:` functional-type($input, $results)
@@ -188,7 +200,7 @@ def KD_EnsembleOp : KD_Op<"ensemble", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def KD_MinimizeOp : KD_Op<"minimize", [Terminator, HasParent<"StageOp">]> {
+def KD_MinimizeOp : KD_Op<"minimize", [Terminator, ParentOneOf<["StageOp", "GraftStageOp"]>]> {
   let summary = "The loss a stage minimises";
   let description = [{
     ```mlir
