@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kd/Dialect/KD/KDDialect.h"
+#include "kd/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -13,6 +14,7 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<kd::KDDialect, mlir::func::FuncDialect>();
+  kd::registerKDPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "kd optimizer driver\n", registry));
 }

@@ -1,0 +1,33 @@
+//===- Passes.td - The kd dialect's passes -----------------*- tablegen -*-===//
+//
+// One `def` per pass, in the order of docs/compiler.md's pass table. Each
+// pass lives in compiler/lib/Transforms/<Name>.cpp and has a lit test named
+// after its flag in test/Transforms/.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KD_TRANSFORMS_PASSES_TD
+#define KD_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
+  let summary = "Re-infers every shape from the op semantics and checks the recorded types";
+  let description = [{
+    A safety net between passes. Every layer op's result, every tap a
+    `kd.apply` reads, every stage batch (the data set's image after the
+    split's resizing augmentations and the model's input transform), every
+    `kd.adapt` (against its kind) and every loss operand is re-inferred and
+    compared exactly with the recorded type: the batch dimension is dynamic
+    and all others are static. A mismatch is an error at the op naming both
+    shapes:
+
+    ```mlir
+    // error: 'kd.conv2d' op the result is recorded as [?, 24, ?, 14] but
+    // its shape rule gives [?, 24, 14, 14]
+    %y = kd.conv2d %x, %w stride [2, 2] pad [1, 1] dilation [1, 1] groups 1
+        : (tensor<?x1x28x28xf32>, tensor<24x1x3x3xf32>) -> tensor<?x24x?x14xf32>
+    ```
+  }];
+}
+
+#endif // KD_TRANSFORMS_PASSES_TD
