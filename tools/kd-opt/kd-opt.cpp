@@ -4,7 +4,9 @@
 // `kd-opt --kd-cpu-pipeline` replays exactly what `kdc compile` does.
 //
 //===----------------------------------------------------------------------===//
+#include "kd/Conversion/Passes.h"
 #include "kd/Dialect/KD/KDDialect.h"
+#include "kd/Dialect/KDRT/KDRTDialect.h"
 #include "kd/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -13,8 +15,9 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<kd::KDDialect, mlir::func::FuncDialect>();
+  registry.insert<kd::KDDialect, kd::rt::KDRTDialect, mlir::func::FuncDialect>();
   kd::registerKDPasses();
+  kd::registerKDConversionPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "kd optimizer driver\n", registry));
 }

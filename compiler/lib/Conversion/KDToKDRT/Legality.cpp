@@ -1,0 +1,48 @@
+//===- Legality.cpp - Which kd ops have a runtime kernel on a target ------===//
+//
+// Runs before any lowering, so a program the runtime cannot execute is
+// refused with the op, the target and the reason at the user's line rather
+// than failing half-way through the conversion.
+//
+//===----------------------------------------------------------------------===//
+#include "kd/Conversion/KDToKDRT/KDToKDRT.h"
+#include "Lowering.h"
+
+#include "kd/Dialect/KD/KDOps.h"
+
+using namespace mlir;
+using namespace kd;
+
+std::optional<std::string> kd::lowering::unsupportedReason(Operation *op, StringRef target) {
+  if (isa<ApplyOp>(op))
+    return std::string("is left in a stage: the stage is not flat (run --kd-inline-models first)");
+  if (isa<AdaptOp, AttentionFuseOp>(op))
+    return std::string("is left in a stage: run --kd-materialize-adapters first");
+  if (isa<MultiHeadAttentionOp, MultiHeadAttentionBwdOp>(op))
+    return std::string("the runtime takes separate Q, K and V projections, not a packed one");
+  if (isa<EnsembleOp, MeanOp, NormalizeOp>(op))
+    return std::string("has no runtime kernel (ensembles are combined before lowering)");
+  if (target != "cpu" && target != "gpu")
+    return "unknown target '" + target.str() + "' (expected cpu or gpu)";
+  if (!isLowerable(op))
+    return std::string("has no runtime kernel");
+  return std::nullopt;
+}
+
+LogicalResult kd::checkRuntimeLegality(ModuleOp module, StringRef target) {
+  bool ok = true;
+  auto check = [&](Operation *op) {
+    if (std::optional<std::string> reason = lowering::unsupportedReason(op, target)) {
+      op->emitError() << "'" << op->getName() << "' has no runtime kernel on target '" << target
+                      << "': " << *reason;
+      ok = false;
+    }
+  };
+  module.walk([&](Operation *op) {
+    // Everything a plan runs: stage bodies and the models evaluations and
+    // stages execute.
+    if (isa_and_nonnull<StageOp, EvaluateOp, ModelOp>(op->getParentOp()))
+      check(op);
+  });
+  return success(ok);
+}

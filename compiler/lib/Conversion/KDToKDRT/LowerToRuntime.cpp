@@ -1,0 +1,266 @@
+//===- LowerToRuntime.cpp - The --kd-lower-to-runtime pass ----------------===//
+//
+// Legality first, then each plan entry in module order: data sets and
+// parameters, stages (their flat graph), evaluations (the model's inference
+// program) and exports; finally the kd ops are erased.
+//
+//===----------------------------------------------------------------------===//
+#include "kd/Conversion/KDToKDRT/KDToKDRT.h"
+#include "Lowering.h"
+
+#include "kd/Dialect/KD/KDOps.h"
+
+namespace kd {
+#define GEN_PASS_DEF_KDLOWERTORUNTIME
+#include "kd/Conversion/Passes.h.inc"
+} // namespace kd
+
+using namespace mlir;
+using namespace kd;
+using kd::lowering::GraphLowering;
+namespace rt = kd::rt;
+
+namespace {
+
+/// The user's name of a model instance: the teacher or student bound to it
+/// (`S` for `@S_model`).
+std::string userName(ModuleOp module, StringRef modelSymbol) {
+  std::string found;
+  module.walk([&](Operation *op) {
+    auto model = op->getAttrOfType<FlatSymbolRefAttr>("model");
+    if (found.empty() && isa<TeacherOp, StudentOp>(op) && model && model.getValue() == modelSymbol)
+      found = cast<SymbolOpInterface>(op).getName().str();
+  });
+  if (!found.empty())
+    return found;
+  return modelSymbol.ends_with("_model") ? modelSymbol.drop_back(6).str() : modelSymbol.str();
+}
+
+SmallVector<StringRef> userNames(ModuleOp module, ArrayAttr models, SmallVectorImpl<std::string> &storage) {
+  for (Attribute model : models)
+    storage.push_back(userName(module, cast<FlatSymbolRefAttr>(model).getValue()));
+  return SmallVector<StringRef>(storage.begin(), storage.end());
+}
+
+/// kd's schedule call ({kind = "onecycle", pct = 0.3}) as the plan's.
+FailureOr<DictionaryAttr> lowerSchedule(Operation *stage, DictionaryAttr schedule) {
+  Builder b(stage->getContext());
+  if (!schedule)
+    return b.getDictionaryAttr({b.getNamedAttr("kind", b.getStringAttr("constant"))});
+  StringRef kind = schedule.getAs<StringAttr>("kind").getValue();
+  static const llvm::StringMap<std::string> kinds = {
+      {"constant", "constant"}, {"step", "step"}, {"cosine", "cosine"}, {"onecycle", "one_cycle"},
+      {"one_cycle", "one_cycle"}};
+  auto known = kinds.find(kind);
+  if (known == kinds.end()) {
+    stage->emitError() << "schedule '" << kind << "' has no runtime equivalent";
+    return failure();
+  }
+  static const llvm::StringMap<std::string> fields = {
+      {"pct", "pct_start"}, {"pct_start", "pct_start"}, {"min_lr", "min_lr"}, {"every", "every"},
+      {"gamma", "gamma"}, {"warmup", "warmup_steps"}, {"warmup_steps", "warmup_steps"},
+      {"div_factor", "div_factor"}, {"final_div_factor", "final_div_factor"}};
+  SmallVector<NamedAttribute> entries = {b.getNamedAttr("kind", b.getStringAttr(known->second))};
+  for (NamedAttribute field : schedule)
+    if (auto it = fields.find(field.getName().getValue()); it != fields.end())
+      entries.push_back(b.getNamedAttr(it->second, field.getValue()));
+  return b.getDictionaryAttr(entries);
+}
+
+/// The optimizer's fields the runtime reads; the learning rate goes to the
+/// groups.
+DictionaryAttr lowerOptimizer(Builder &b, DictionaryAttr optimizer) {
+  SmallVector<NamedAttribute> entries;
+  StringRef kind = optimizer ? optimizer.getAs<StringAttr>("kind").getValue() : "sgd";
+  entries.push_back(b.getNamedAttr("kind", b.getStringAttr(kind)));
+  if (optimizer)
+    for (StringRef key : {"momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"})
+      if (Attribute value = optimizer.get(key))
+        entries.push_back(b.getNamedAttr(key, value));
+  return b.getDictionaryAttr(entries);
+}
+
+double numberOr(DictionaryAttr dict, StringRef key, double fallback) {
+  if (!dict)
+    return fallback;
+  if (auto f = dict.getAs<FloatAttr>(key))
+    return f.getValueAsDouble();
+  if (auto i = dict.getAs<IntegerAttr>(key))
+    return double(i.getInt());
+  return fallback;
+}
+
+/// The plan's groups: each kd group (`target` "S", "S.l2", "adapters")
+/// takes the trained parameters under its prefix; the rest form a group
+/// with the optimizer's own settings.
+ArrayAttr lowerGroups(Builder &b, DictionaryAttr optimizer, ArrayAttr groups,
+                      const SmallVectorImpl<std::string> &trained) {
+  double lr = numberOr(optimizer, "lr", 0.01);
+  SmallVector<Attribute> result;
+  llvm::StringSet<> taken;
+  for (Attribute entry : groups) {
+    auto group = cast<DictionaryAttr>(entry);
+    std::string target = group.getAs<StringAttr>("target").getValue().str();
+    std::string prefix = target;
+    if (size_t dot = prefix.find('.'); dot != std::string::npos)
+      prefix[dot] = '/';
+    else
+      prefix += '/';
+    SmallVector<StringRef> params;
+    for (const std::string &name : trained)
+      if (StringRef(name).starts_with(prefix) && !taken.contains(name)) {
+        params.push_back(name);
+        taken.insert(name);
+      }
+    if (params.empty())
+      continue;
+    SmallVector<NamedAttribute> fields = {b.getNamedAttr("lr", b.getF64FloatAttr(numberOr(group, "lr", lr))),
+                                          b.getNamedAttr("params", b.getStrArrayAttr(params))};
+    fields.push_back(b.getNamedAttr("weight_decay",
+                                    b.getF64FloatAttr(numberOr(group, "weight_decay",
+                                                               numberOr(optimizer, "weight_decay", 0)))));
+    result.push_back(b.getDictionaryAttr(fields));
+  }
+  SmallVector<StringRef> rest;
+  for (const std::string &name : trained)
+    if (!taken.contains(name))
+      rest.push_back(name);
+  if (!rest.empty())
+    result.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("lr", b.getF64FloatAttr(lr)), b.getNamedAttr("params", b.getStrArrayAttr(rest)),
+         b.getNamedAttr("weight_decay", b.getF64FloatAttr(numberOr(optimizer, "weight_decay", 0)))}));
+  return b.getArrayAttr(result);
+}
+
+struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntimePass> {
+  using KdLowerToRuntimeBase::KdLowerToRuntimeBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (failed(checkRuntimeLegality(module, target)))
+      return signalPassFailure();
+    OpBuilder builder(module.getContext());
+    builder.setInsertionPointToEnd(module.getBody());
+    SmallVector<Operation *> kdOps;
+    for (Operation &op : module.getBody()->getOperations())
+      kdOps.push_back(&op);
+
+    lowerDeclarations(module, builder);
+    std::string lastStage;
+    for (Operation *op : kdOps) {
+      LogicalResult result = success();
+      if (auto stage = dyn_cast<StageOp>(op)) {
+        result = lowerStage(module, stage, builder);
+        lastStage = stage.getSymName().str();
+      } else if (auto graft = dyn_cast<GraftStageOp>(op)) {
+        result = graft.emitError("graft stage is left: run --kd-expand-grafts first");
+      } else if (auto evaluate = dyn_cast<EvaluateOp>(op)) {
+        result = lowerEvaluate(module, evaluate, lastStage, builder);
+      } else if (auto exportOp = dyn_cast<ExportOp>(op)) {
+        result = lowerExport(module, exportOp, lastStage, builder);
+      }
+      if (failed(result))
+        return signalPassFailure();
+    }
+    for (Operation *op : llvm::reverse(kdOps))
+      op->erase();
+  }
+
+  void lowerDeclarations(ModuleOp module, OpBuilder &builder) {
+    for (auto dataset : module.getOps<DatasetOp>())
+      builder.create<rt::DatasetOp>(dataset.getLoc(), dataset.getSymName(), dataset.getSource(), dataset.getPath(),
+                                    dataset.getImageShape(), dataset.getMean(), dataset.getStd(),
+                                    dataset.getClasses(), dataset.getClassNames(), dataset.getSplits());
+    llvm::StringSet<> declared;
+    module.walk([&](ParamOp param) {
+      if (!declared.insert(param.getName()).second)
+        return;
+      auto type = cast<RankedTensorType>(param.getType());
+      auto decl = builder.create<rt::ParameterOp>(
+          param.getLoc(), param.getNameAttr(), builder.getStringAttr(stringifyParamRole(param.getRole())),
+          builder.getStringAttr(stringifyInitKind(param.getInit())), builder.getDenseI64ArrayAttr(type.getShape()), param.getFanAttr(), param.getGainAttr(), param.getValueAttr(), param.getStdAttr(),
+          param.getBoundAttr(), ElementsAttr());
+      (void)decl;
+    });
+  }
+
+  LogicalResult lowerStage(ModuleOp module, StageOp stage, OpBuilder &builder) {
+    SmallVector<std::string> trainedStorage, frozenStorage;
+    auto kdrtStage = builder.create<rt::StageOp>(
+        stage.getLoc(), stage.getSymName(), stage.getKind(), stage.getData(), stage.getSplit(),
+        stage.getEpochs(), stage.getBatch(), builder.getStrArrayAttr(userNames(module, stage.getTrained(), trainedStorage)),
+        builder.getStrArrayAttr(userNames(module, stage.getFrozen(), frozenStorage)), 0);
+    Block *body = new Block();
+    kdrtStage.getBody().push_back(body);
+    OpBuilder inner = OpBuilder::atBlockBegin(body);
+    GraphLowering graph(inner, stage.getBatch(), /*training=*/true);
+    SmallVector<std::string> trained;
+    for (auto grad : stage.getBody().getOps<ParamGradOp>()) {
+      graph.gradientNames[grad.getGrad()] = grad.getName().str();
+      if (graph.trainedParameters.insert(grad.getName()).second)
+        trained.push_back(grad.getName().str());
+    }
+    Value loss;
+    for (Operation &op : stage.getBody().front()) {
+      if (failed(graph.lower(&op)))
+        return failure();
+      if (auto minimize = dyn_cast<MinimizeOp>(op))
+        loss = graph.operand(minimize.getLoss());
+    }
+    if (!loss)
+      return stage.emitError("stage has no loss to minimise");
+    auto schedule = lowerSchedule(stage, stage.getScheduleAttr());
+    if (failed(schedule))
+      return failure();
+    inner.create<rt::UpdateOp>(stage.getLoc(), loss, lowerOptimizer(inner, stage.getOptimizerAttr()),
+                               lowerGroups(inner, stage.getOptimizerAttr(), stage.getGroups(), trained), *schedule);
+    int64_t arena = graph.arenaBytes();
+    if (auto planned = stage->getAttrOfType<IntegerAttr>("arena_bytes"))
+      arena = std::max(arena, planned.getInt());
+    kdrtStage.setArenaBytes(arena);
+    return success();
+  }
+
+  LogicalResult lowerEvaluate(ModuleOp module, EvaluateOp evaluate, StringRef afterStage, OpBuilder &builder) {
+    auto model = SymbolTable::lookupNearestSymbolFrom<ModelOp>(evaluate, evaluate.getModelAttr());
+    if (!model)
+      return evaluate.emitError("evaluates an unknown model");
+    if (!evaluate.getBody().empty())
+      return evaluate.emitError("an evaluation with a 'using' body has no runtime program yet");
+    int64_t batch = 256;
+    auto kdrtEval = builder.create<rt::EvaluateOp>(
+        evaluate.getLoc(), userName(module, model.getSymName()), evaluate.getData(), evaluate.getSplit(),
+        batch, evaluate.getMetrics(), afterStage, 0);
+    Block *body = new Block();
+    kdrtEval.getBody().push_back(body);
+    OpBuilder inner = OpBuilder::atBlockBegin(body);
+    GraphLowering graph(inner, batch, /*training=*/false);
+    Value input = graph.scratch(graph.memrefFor(model.getInput().getType()));
+    inner.create<rt::LoadBatchOp>(evaluate.getLoc(), "image", input, DictionaryAttr());
+    graph.bind(model.getInput(), input);
+    Value output;
+    for (Operation &op : model.getBodyBlock()) {
+      if (failed(graph.lower(&op)))
+        return failure();
+      if (auto out = dyn_cast<OutputOp>(op))
+        output = graph.operand(out.getValue());
+    }
+    inner.create<rt::OutputOp>(evaluate.getLoc(), output);
+    kdrtEval.setArenaBytes(graph.arenaBytes());
+    return success();
+  }
+
+  LogicalResult lowerExport(ModuleOp module, ExportOp exportOp, StringRef afterStage, OpBuilder &builder) {
+    auto model = SymbolTable::lookupNearestSymbolFrom<ModelOp>(exportOp, exportOp.getModelAttr());
+    if (!model)
+      return exportOp.emitError("exports an unknown model");
+    SmallVector<StringRef> params;
+    for (auto param : model.getBodyBlock().getOps<ParamOp>())
+      params.push_back(param.getName());
+    builder.create<rt::ExportOp>(exportOp.getLoc(), userName(module, model.getSymName()), exportOp.getPath(),
+                                 exportOp.getFormat(), builder.getStrArrayAttr(params), afterStage);
+    return success();
+  }
+};
+
+} // namespace

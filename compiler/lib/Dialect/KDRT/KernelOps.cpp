@@ -1,0 +1,85 @@
+//===- KernelOps.cpp - The shared verifier of kernel ops ------------------===//
+#include "kd/Dialect/KDRT/KDRTOps.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Checks one operand list against a runtime signature string.
+LogicalResult verifyOperandList(Operation *op, OperandRange operands, StringRef signature,
+                                StringRef which) {
+  bool variadic = signature == "+";
+  if (variadic ? operands.empty() : operands.size() != signature.size())
+    return op->emitOpError() << "takes " << (variadic ? std::string("one or more")
+                                                      : std::to_string(signature.size()))
+                             << " '" << which << "' operands, got " << operands.size();
+  for (auto [index, operand] : llvm::enumerate(operands)) {
+    char slot = variadic ? 'r' : signature[index];
+    if (slot != 'o' && isa<NoneType>(operand.getType()))
+      return op->emitOpError() << which << " operand #" << index << " is required and must not be null";
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult kd::rt::verifyKernelOp(Operation *op, StringRef inSignature, StringRef outSignature) {
+  auto segments = op->getAttrOfType<DenseI32ArrayAttr>("operandSegmentSizes");
+  if (!segments || segments.size() != 2)
+    return op->emitOpError("needs 'ins' and 'outs' operand segments");
+  OperandRange all = op->getOperands();
+  OperandRange ins = all.take_front(segments[0]);
+  OperandRange outs = all.drop_front(segments[0]);
+  if (failed(verifyOperandList(op, ins, inSignature, "ins")) ||
+      failed(verifyOperandList(op, outs, outSignature, "outs")))
+    return failure();
+  // Kernels write buffers and gradients, never a parameter's value in place
+  // (batch-norm running statistics are inputs the runtime updates itself).
+  for (Value out : outs)
+    if (Operation *def = out.getDefiningOp(); def && isa<ParamOp>(def))
+      return op->emitOpError("writes the parameter '") << cast<ParamOp>(def).getName()
+                                                       << "'; outputs are buffers or gradients";
+  for (StringRef pair : {"stride", "pad", "dilation", "kernel", "output"}) {
+    auto values = op->getAttrOfType<DenseI64ArrayAttr>(pair);
+    if (!values)
+      continue;
+    if (values.size() != 2)
+      return op->emitOpError() << "'" << pair << "' must be a pair [h, w], got " << values.size()
+                               << " values";
+    int64_t minimum = pair == "pad" ? 0 : 1;
+    if (values[0] < minimum || values[1] < minimum)
+      return op->emitOpError() << "'" << pair << "' must be "
+                               << (minimum ? "positive" : "non-negative");
+  }
+  for (StringRef positive : {"groups", "normalized_rank", "num_heads"})
+    if (auto value = op->getAttrOfType<IntegerAttr>(positive); value && value.getInt() <= 0)
+      return op->emitOpError() << "'" << positive << "' must be positive";
+  if (auto temperature = op->getAttrOfType<FloatAttr>("temperature");
+      temperature && !(temperature.getValueAsDouble() > 0))
+    return op->emitOpError("'temperature' must be positive");
+  if (auto p = op->getAttrOfType<FloatAttr>("p"); p && op->getName().getStringRef() == "kdrt.dropout.fwd" &&
+                                                  !(p.getValueAsDouble() >= 0 && p.getValueAsDouble() < 1))
+    return op->emitOpError("'p' must lie in [0, 1)");
+  if (auto reduction = op->getAttrOfType<StringAttr>("reduction");
+      reduction && !llvm::is_contained({"batchmean", "sum", "mean"}, reduction.getValue()))
+    return op->emitOpError() << "unknown reduction '" << reduction.getValue()
+                             << "' (expected batchmean, sum or mean)";
+  if (auto mode = op->getAttrOfType<StringAttr>("mode");
+      mode && !llvm::is_contained({"bilinear", "nearest", "area"}, mode.getValue()))
+    return op->emitOpError() << "unknown resize mode '" << mode.getValue() << "'";
+  if (auto scales = op->getAttrOfType<DenseF64ArrayAttr>("scales");
+      scales && size_t(scales.size()) != ins.size())
+    return op->emitOpError() << "needs one scale per input (" << ins.size() << "), got "
+                             << scales.size();
+  if (auto postOps = op->getAttrOfType<ArrayAttr>("post_ops")) {
+    for (Attribute entry : postOps) {
+      auto kind = cast<DictionaryAttr>(entry).getAs<StringAttr>("kind");
+      if (!kind || !llvm::is_contained({"relu", "gelu", "sigmoid", "tanh"}, kind.getValue()))
+        return op->emitOpError("post-ops are activations: {kind = \"relu|gelu|sigmoid|tanh\"}");
+    }
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "kd/Dialect/KDRT/KDRTOps.cpp.inc"
