@@ -38,4 +38,32 @@ def KD_DifferentiableOpInterface : OpInterface<"DifferentiableOpInterface"> {
   ];
 }
 
+def KD_DifferentiableLossOpInterface : OpInterface<"DifferentiableLossOpInterface"> {
+  let cppNamespace = "::kd";
+  let description = [{
+    A loss whose runtime kernel is fused: one call writes the value and, in
+    the same call, the gradient of `gradScale * value` towards each input
+    whose gradient is asked for. The autodiff pass starts every stage's
+    backward from its losses: `gradScale` is the loss's weight in the stage's
+    `kd.loss.combine`. `wantedOperandGrads` has one flag per operand; on
+    success `operandGrads` receives one value per operand (null where not
+    wanted). Asking for the gradient of an operand the runtime kernel cannot
+    differentiate (labels, the teacher side of RKD) is an error at the loss.
+  }];
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/"Whether the runtime kernel can write the gradient of operand `index`.",
+      /*retTy=*/"bool",
+      /*methodName=*/"hasGradientSlot",
+      /*args=*/(ins "unsigned":$index)>,
+    InterfaceMethod<
+      /*desc=*/"Builds the gradient op of this loss scaled by `gradScale`.",
+      /*retTy=*/"::mlir::LogicalResult",
+      /*methodName=*/"buildLossBackward",
+      /*args=*/(ins "::mlir::OpBuilder &":$builder, "double":$gradScale,
+                    "::llvm::ArrayRef<bool>":$wantedOperandGrads,
+                    "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>
+  ];
+}
+
 #endif // KD_INTERFACES_DIFFERENTIABLEOPINTERFACE_TD

@@ -15,9 +15,12 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "kd/Interfaces/DifferentiableOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-// A forward layer: pure, differentiable, verified.
+// A forward layer: pure, differentiable, verified. Every layer declares its
+// backward rule (compiler/lib/Dialect/KD/LayerGradientRules.cpp), so a layer
+// without one fails to link instead of failing at run time.
 class KD_LayerOp<string mnemonic, list<Trait> traits = []>
-    : KD_Op<mnemonic, !listconcat([Pure, KD_DifferentiableOpInterface], traits)> {
+    : KD_Op<mnemonic, !listconcat([Pure, DeclareOpInterfaceMethods<KD_DifferentiableOpInterface,
+                                                                   ["buildBackward"]>], traits)> {
   let hasVerifier = 1;
 }
 

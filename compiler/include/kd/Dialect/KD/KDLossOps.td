@@ -12,13 +12,14 @@
 include "kd/Dialect/KD/KDDialect.td"
 include "kd/Dialect/KD/KDEnums.td"
 include "kd/Dialect/KD/KDTypes.td"
+include "kd/Interfaces/DifferentiableOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 // A loss of two features with its attributes (`attrs`) spelled in the custom
 // syntax by `attrFormat`; each op's verifier checks its shape rule.
 class KD_PairLossOp<string mnemonic, string what, dag attrs = (ins),
                     string attrFormat = "">
-    : KD_Op<"loss." # mnemonic, [Pure]> {
+    : KD_Op<"loss." # mnemonic, [Pure, DeclareOpInterfaceMethods<KD_DifferentiableLossOpInterface>]> {
   let summary = what;
   let description = what # ".\n\n```mlir\n%l = kd.loss." # mnemonic
       # " %s, %t" # " : tensor<?x10xf32>, tensor<?x10xf32>\n```";
@@ -29,7 +30,7 @@ class KD_PairLossOp<string mnemonic, string what, dag attrs = (ins),
   let hasVerifier = 1;
 }
 
-def KD_CrossEntropyLossOp : KD_Op<"loss.ce", [Pure]> {
+def KD_CrossEntropyLossOp : KD_Op<"loss.ce", [Pure, DeclareOpInterfaceMethods<KD_DifferentiableLossOpInterface>]> {
   let summary = "Cross-entropy of logits against labels or soft targets";
   let description = [{
     logits `[N, K]` against labels `tensor<?xi64>` or probabilities `[N, K]`,
@@ -69,7 +70,7 @@ def KD_RkdDistanceLossOp : KD_PairLossOp<"rkd_distance",
 def KD_RkdAngleLossOp : KD_PairLossOp<"rkd_angle",
     "Relational KD, angle potential, between embeddings of any widths">;
 
-def KD_DkdLossOp : KD_Op<"loss.dkd", [Pure]> {
+def KD_DkdLossOp : KD_Op<"loss.dkd", [Pure, DeclareOpInterfaceMethods<KD_DifferentiableLossOpInterface>]> {
   let summary = "Decoupled knowledge distillation";
   let description = [{
     Student and teacher logits `[N, K]`, labels `tensor<?xi64>`:
@@ -104,6 +105,33 @@ def KD_LossCombineOp : KD_Op<"loss.combine", [Pure]> {
                        F64Attr:$bias);
   let results = (outs KD_LossValue:$result);
   let assemblyFormat = "$losses `weights` $weights `bias` $bias attr-dict";
+  let hasVerifier = 1;
+}
+
+def KD_LossGradOp : KD_Op<"loss.grad", [Pure]> {
+  let summary = "Gradients of a fused loss kernel, scaled by the loss's weight";
+  let description = [{
+    The runtime's losses are fused forward + backward kernels: one call
+    writes the value and the gradient of `scale * value` (the runtime's
+    `gradScale`) towards each input whose gradient tensor is given. This op
+    is the backward half of the loss that defines `loss`: it reads that op's
+    inputs and attributes, `scale` is the loss's weight in the stage's
+    `kd.loss.combine`, and `wanted` has one flag per operand of the loss op
+    (in its operand order; for a `reverse` KL still lhs, rhs), one result per
+    `true`, typed like that operand. Lowering emits one kernel call for the
+    loss and this op together. Only the operands the kernel can
+    differentiate may be wanted: not labels or soft targets of `ce`, not the
+    teacher side of `rkd_*` or `dkd`.
+
+    ```mlir
+    %kl = kd.loss.kl %s, %t temperature 4.0 reduction batchmean t2 true reverse false
+        : tensor<?x10xf32>, tensor<?x10xf32>
+    %gs = kd.loss.grad %kl scale 0.9 wanted [true, false] : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins KD_LossValue:$loss, F64Attr:$scale, DenseBoolArrayAttr:$wanted);
+  let results = (outs Variadic<KD_Tensor>:$grads);
+  let assemblyFormat = "$loss `scale` $scale `wanted` $wanted attr-dict `:` type($grads)";
   let hasVerifier = 1;
 }
 
