@@ -30,4 +30,24 @@ def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
   }];
 }
 
+def KdCacheSoftTargets : Pass<"kd-cache-soft-targets", "mlir::ModuleOp"> {
+  let summary = "Caches a frozen teacher's taps when its input is free of random augmentation";
+  let description = [{
+    For each `kd.stage` that reads a frozen model (its `frozen` list) through
+    `kd.apply`: when the teacher's input is the stage batch, the split has no
+    random augmentation (crop, hflip, vflip, jitter, rotate; `resize` is
+    fixed) and the teacher has no random op left (dropout with p > 0), the
+    stage is marked `soft_target_cache = "cached"` with the cached taps and a
+    cache key per teacher (a SHA-256 of its parameter names and shapes, the
+    taps, the data spec and split; the runtime adds the weights' content
+    hash). Otherwise `soft_target_cache = "recompute"` and `cache_refused`
+    says why:
+
+    ```mlir
+    kd.stage @distill attributes {..., soft_target_cache = "recompute",
+        cache_refused = "split 'train' has random augmentation crop, hflip"}
+    ```
+  }];
+}
+
 #endif // KD_TRANSFORMS_PASSES_TD
