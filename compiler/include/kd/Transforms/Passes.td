@@ -5,12 +5,7 @@
 // after its flag in test/Transforms/.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KD_TRANSFORMS_PASSES_TD
-#define KD_TRANSFORMS_PASSES_TD
-
-include "mlir/Pass/PassBase.td"
-
-def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
+#ifndef KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
   let summary = "Re-infers every shape from the op semantics and checks the recorded types";
   let description = [{
     A safety net between passes. Every layer op's result, every tap a
@@ -26,66 +21,6 @@ def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
     // its shape rule gives [?, 24, 14, 14]
     %y = kd.conv2d %x, %w stride [2, 2] pad [1, 1] dilation [1, 1] groups 1
         : (tensor<?x1x28x28xf32>, tensor<24x1x3x3xf32>) -> tensor<?x24x?x14xf32>
-    ```
-  }];
-}
-
-def KdCacheSoftTargets : Pass<"kd-cache-soft-targets", "mlir::ModuleOp"> {
-  let summary = "Caches a frozen teacher's taps when its input is free of random augmentation";
-  let description = [{
-    For each `kd.stage` that reads a frozen model (its `frozen` list) through
-    `kd.apply`: when the teacher's input is the stage batch, the split has no
-    random augmentation (crop, hflip, vflip, jitter, rotate; `resize` is
-    fixed) and the teacher has no random op left (dropout with p > 0), the
-    stage is marked `soft_target_cache = "cached"` with the cached taps and a
-    cache key per teacher (a SHA-256 of its parameter names and shapes, the
-    taps, the data spec and split; the runtime adds the weights' content
-    hash). Otherwise `soft_target_cache = "recompute"` and `cache_refused`
-    says why:
-
-    ```mlir
-    kd.stage @distill attributes {..., soft_target_cache = "recompute",
-        cache_refused = "split 'train' has random augmentation crop, hflip"}
-    ```
-  }];
-}
-
-def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
-  let summary = "Re-infers every shape from the op semantics and checks the recorded types";
-  let description = [{
-    A safety net between passes. Every layer op's result, every tap a
-    `kd.apply` reads, every stage batch (the data set's image after the
-    split's resizing augmentations and the model's input transform), every
-    `kd.adapt` (against its kind) and every loss operand is re-inferred and
-    compared exactly with the recorded type: the batch dimension is dynamic
-    and all others are static. A mismatch is an error at the op naming both
-    shapes:
-
-    ```mlir
-    // error: 'kd.conv2d' op the result is recorded as [?, 24, ?, 14] but
-    // its shape rule gives [?, 24, 14, 14]
-    %y = kd.conv2d %x, %w stride [2, 2] pad [1, 1] dilation [1, 1] groups 1
-        : (tensor<?x1x28x28xf32>, tensor<24x1x3x3xf32>) -> tensor<?x24x?x14xf32>
-    ```
-  }];
-}
-
-def KdCacheSoftTargets : Pass<"kd-cache-soft-targets", "mlir::ModuleOp"> {
-  let summary = "Caches a frozen teacher's taps when its input is free of random augmentation";
-  let description = [{
-    For each `kd.stage` that reads a frozen model (its `frozen` list) through
-    `kd.apply`: when the teacher's input is the stage batch, the split has no
-    random augmentation (crop, hflip, vflip, jitter, rotate; `resize` is
-    fixed) and the teacher has no random op left (dropout with p > 0), the
-    stage is marked `soft_target_cache = "cached"` with the cached taps and a
-    cache key per teacher (a SHA-256 of its parameter names and shapes, the
-    taps, the data spec and split; the runtime adds the weights' content
-    hash). Otherwise `soft_target_cache = "recompute"` and `cache_refused`
-    says why:
-
-    ```mlir
-    kd.stage @distill attributes {..., soft_target_cache = "recompute",
-        cache_refused = "split 'train' has random augmentation crop, hflip"}
     ```
   }];
 }
@@ -111,6 +46,26 @@ def KdExpandGrafts : Pass<"kd-expand-grafts", "mlir::ModuleOp"> {
         frozen = [@T_model], frozen_parts = ["T"],
         groups = [{target = "blocks", params = ["S/b1."], lr = 2.5e-04},
                   {target = "adapters", params = ["adapters/g.b1.after."], lr = 2.5e-03} ], ...}
+    ```
+  }];
+}
+
+def KdCacheSoftTargets : Pass<"kd-cache-soft-targets", "mlir::ModuleOp"> {
+  let summary = "Caches a frozen teacher's taps when its input is free of random augmentation";
+  let description = [{
+    For each `kd.stage` that reads a frozen model (its `frozen` list) through
+    `kd.apply`: when the teacher's input is the stage batch, the split has no
+    random augmentation (crop, hflip, vflip, jitter, rotate; `resize` is
+    fixed) and the teacher has no random op left (dropout with p > 0), the
+    stage is marked `soft_target_cache = "cached"` with the cached taps and a
+    cache key per teacher (a SHA-256 of its parameter names and shapes, the
+    taps, the data spec and split; the runtime adds the weights' content
+    hash). Otherwise `soft_target_cache = "recompute"` and `cache_refused`
+    says why:
+
+    ```mlir
+    kd.stage @distill attributes {..., soft_target_cache = "recompute",
+        cache_refused = "split 'train' has random augmentation crop, hflip"}
     ```
   }];
 }
