@@ -5,7 +5,12 @@
 // after its flag in test/Transforms/.
 //
 //===----------------------------------------------------------------------===//
-#ifndef KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
+#ifndef KD_TRANSFORMS_PASSES_TD
+#define KD_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
   let summary = "Re-infers every shape from the op semantics and checks the recorded types";
   let description = [{
     A safety net between passes. Every layer op's result, every tap a
