@@ -1,0 +1,111 @@
+//===- InlineModels.cpp - Stages and evaluations become flat graphs -------===//
+//
+// `kd.apply @M(%x) taps [...]` is replaced by a clone of M's layer ops at the
+// apply, the model input mapped to %x and each result to the cloned tapped
+// value. Parameters become stage-level `kd.param` ops under their global
+// names, one per name in a body even when a model is applied twice. A
+// parameter inlined from a frozen apply, or from a model the stage does not
+// train, or covered by the apply's `frozen_params`, is marked `frozen`;
+// --kd-autodiff reads that mark. The pruned copies --kd-freeze-teachers made
+// are erased once nothing applies them.
+//
+//===----------------------------------------------------------------------===//
+#include "FrozenMarks.h"
+
+#include "kd/Dialect/KD/KDOps.h"
+#include "kd/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace kd {
+#define GEN_PASS_DEF_KDINLINEMODELS
+#include "kd/Transforms/Passes.h.inc"
+} // namespace kd
+
+using namespace mlir;
+using namespace kd;
+
+namespace {
+
+struct InlineModelsPass : public kd::impl::KdInlineModelsBase<InlineModelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    for (Operation &op : module.getBody()->getOperations()) {
+      LogicalResult result = success();
+      if (auto stage = dyn_cast<StageOp>(op))
+        result = inlineBody(symbols, stage.getBody().front(), stage);
+      else if (auto evaluate = dyn_cast<EvaluateOp>(op); evaluate && !evaluate.getBody().empty())
+        result = inlineBody(symbols, evaluate.getBody().front(), StageOp());
+      if (failed(result))
+        return signalPassFailure();
+    }
+    eraseUnusedCopies(module);
+  }
+
+  /// Inlines every apply of `body`; `stage` is null in an evaluation, where
+  /// nothing trains and no parameter is marked.
+  LogicalResult inlineBody(SymbolTable &symbols, Block &body, StageOp stage) {
+    llvm::StringSet<> trained;
+    if (stage)
+      for (auto ref : stage.getTrained().getAsRange<FlatSymbolRefAttr>())
+        trained.insert(ref.getValue());
+    llvm::StringMap<Value> params;
+    for (ParamOp param : body.getOps<ParamOp>())
+      params.try_emplace(param.getName(), param.getResult());
+
+    SmallVector<ApplyOp> applies(body.getOps<ApplyOp>());
+    for (ApplyOp apply : applies) {
+      auto model = symbols.lookup<ModelOp>(apply.getModel());
+      if (!model)
+        return apply.emitOpError() << "'" << apply.getModel() << "' does not name a kd.model";
+      bool frozen = stage && (apply->hasAttr(kFrozenAttrName) || !trained.contains(apply.getModel()));
+      llvm::StringSet<> frozenParams;
+      if (auto names = apply->getAttrOfType<ArrayAttr>(kFrozenParamsAttrName))
+        for (StringRef name : names.getAsValueRange<StringAttr>())
+          frozenParams.insert(name);
+
+      IRMapping mapping;
+      mapping.map(model.getInput(), apply.getInput());
+      OpBuilder builder(apply);
+      for (Operation &op : model.getBodyBlock().without_terminator()) {
+        if (isa<TapOp, BlockBeginOp>(op))
+          continue;
+        if (auto param = dyn_cast<ParamOp>(op)) {
+          Value &global = params[param.getName()];
+          if (!global) {
+            auto copy = cast<ParamOp>(builder.clone(op));
+            if (stage && (frozen || frozenParams.contains(param.getName())))
+              copy->setAttr(kFrozenAttrName, builder.getUnitAttr());
+            global = copy.getResult();
+          }
+          mapping.map(param.getResult(), global);
+          continue;
+        }
+        builder.clone(op, mapping);
+      }
+      for (auto [tap, result] : llvm::zip(apply.getTaps().getAsValueRange<StringAttr>(), apply.getResults())) {
+        Value tapped = model.lookupTap(tap);
+        if (!tapped)
+          return apply.emitOpError() << "model '" << apply.getModel() << "' has no tap '" << tap << "'";
+        result.replaceAllUsesWith(mapping.lookupOrDefault(tapped));
+      }
+      apply.erase();
+    }
+    return success();
+  }
+
+  /// The inference copies exist for applies only; inlined, they are dead.
+  static void eraseUnusedCopies(ModuleOp module) {
+    for (ModelOp model : llvm::make_early_inc_range(module.getOps<ModelOp>()))
+      if (model->hasAttr(kFrozenFromAttrName) && SymbolTable::symbolKnownUseEmpty(model, module))
+        model.erase();
+  }
+};
+
+} // namespace
