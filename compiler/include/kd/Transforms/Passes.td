@@ -30,6 +30,96 @@ def KdVerifyShapes : Pass<"kd-verify-shapes", "mlir::ModuleOp"> {
   }];
 }
 
+def KdFreezeTeachers : Pass<"kd-freeze-teachers", "mlir::ModuleOp"> {
+  let summary = "Frozen models become pruned inference copies; freeze targets become parameter lists";
+  let description = [{
+    In every `kd.stage`, each `kd.apply` of a model the stage does not
+    train (its `frozen` teachers and students) gets the unit attribute
+    `frozen` (no gradient flows into it) and is pointed at a pruned
+    inference copy of the model, `@<model>.frozen` with
+    `frozen_from = @<model>`: only the ops the apply's taps depend on are
+    kept (everything after the last used tap, and side branches no tap
+    needs, is removed), dropout is removed, and each `kd.batch_norm` gets
+    the unit attribute `inference` (running statistics). One copy is made
+    per distinct (model, tap set); pruning happens here rather than during
+    inlining so that the pruned model is an ordinary, printable kd.model.
+    Parameter names are kept, so a copy reads the weights its model
+    trained.
+
+    For an apply of a trained model, the stage's `freeze` targets
+    (`frozen_parts`: a model `S`, a block `S.l1`, or a named value
+    `S.logits` whose own layers are frozen) become the sorted
+    `frozen_params` list of parameter names on the apply.
+
+    ```mlir
+    // before: the teacher is read at l1 only
+    %t = kd.apply @T_model(%x) taps ["l1"] : (tensor<?x1x28x28xf32>) -> tensor<?x32x14x14xf32>
+    // after
+    %t = kd.apply @T_model.frozen(%x) taps ["l1"] {frozen} : (tensor<?x1x28x28xf32>) -> tensor<?x32x14x14xf32>
+    kd.model @T_model.frozen(%x: tensor<?x1x28x28xf32>) -> tensor<?x32x14x14xf32>
+        attributes {frozen_from = @T_model} { ... ops up to l1 ... }
+    ```
+  }];
+  let dependentDialects = ["::kd::KDDialect"];
+}
+
+def KdInlineModels : Pass<"kd-inline-models", "mlir::ModuleOp"> {
+  let summary = "Replaces kd.apply by the model's ops so each stage is one flat graph";
+  let description = [{
+    Every `kd.apply @M(%x) taps [...]` in a stage or an evaluation body is
+    replaced by a clone of M's layer ops (taps, block markers and the output
+    are dropped), the model input mapped to `%x`, each result replaced by
+    the cloned tapped value. Parameters become stage-level `kd.param` ops
+    under their global names, one per name and body even when a model is
+    applied twice. In a stage, a parameter inlined from a `frozen` apply,
+    from a model not in the stage's `trained` list, or named by the apply's
+    `frozen_params` gets the unit attribute `frozen`. Pruned copies made by
+    --kd-freeze-teachers are erased once inlined.
+
+    ```mlir
+    // before
+    %s = kd.apply @S_model(%x) taps ["logits"] : (tensor<?x96xf32>) -> tensor<?x10xf32>
+    // after
+    %w = kd.param "S/linear0.weight" weight xavier_uniform : tensor<10x96xf32>
+    %s = kd.linear %x, %w : (tensor<?x96xf32>, tensor<10x96xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let dependentDialects = ["::kd::KDDialect"];
+}
+
+def KdAutodiff : Pass<"kd-autodiff", "mlir::ModuleOp"> {
+  let summary = "Builds the backward of each stage's loss and binds every trainable parameter's gradient";
+  let description = [{
+    Runs on flat stages (after --kd-inline-models). A value needs a gradient
+    only when it depends on a trainable parameter (role not `state`, not
+    marked `frozen`). `kd.loss.combine` gives each loss its weight, which
+    becomes the `scale` (the runtime's gradScale) of the loss's
+    `kd.loss.grad`. The ops are then walked backwards from `kd.minimize`,
+    each building its `kd.<op>_bwd` through DifferentiableOpInterface with
+    `wanted` flags only for operands that need a gradient (never a batch
+    input, label or frozen parameter); gradients of a value read several
+    times are summed with `kd.add`. Each trainable parameter's gradient is
+    bound by `kd.param_grad`. The backward ops are inserted before
+    `kd.minimize` and carry the `.kd` location of their forward op.
+
+    A trainable parameter the loss does not reach is an error at the
+    parameter:
+
+    ```
+    student.kd:14:3: error: parameter 'S/l3.conv0.weight' of the trained model
+        'S' receives no gradient from the loss of stage 'distill'; freeze it or
+        use it in the loss
+    ```
+
+    ```mlir
+    %gs = kd.loss.grad %kl scale 9.000000e-01 wanted [true, false] : tensor<?x10xf32>
+    %gx, %gw, %gb = kd.linear_bwd %x, %w, %gs wanted [true, true, true] : ...
+    kd.param_grad "S/linear0.weight" %gw : tensor<10x96xf32>
+    ```
+  }];
+  let dependentDialects = ["::kd::KDDialect"];
+}
+
 def KdMaterializeAdapters : Pass<"kd-materialize-adapters", "mlir::ModuleOp"> {
   let summary = "Turns kd.adapt and kd.attention_fuse into learned models trained with the stage";
   let description = [{
