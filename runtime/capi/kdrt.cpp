@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kdrt/kdrt.h"
+#include "kdrt/exec/InferenceBenchmark.h"
 #include "kdrt/exec/Session.h"
 #include "kdrt/plan/PlanIo.h"
 
@@ -124,6 +125,9 @@ kdrt_status kdrt_session_create(const kdrt_plan *plan,
     if (in.run_directory)
       run.runDirectory = in.run_directory;
     run.printProgress = in.print_progress != 0;
+    run.resume = in.resume != 0;
+    if (in.stop_after_stage)
+      run.stopAfterStage = in.stop_after_stage;
     if (in.progress) {
       kdrt_progress_callback callback = in.progress;
       void *user = in.progress_user_data;
@@ -178,22 +182,129 @@ kdrt_status kdrt_session_load_weights(kdrt_session *session, const char *path,
   });
 }
 
+namespace {
+
+kdrt_status inferOne(kdrt_session *session, const char *model,
+                     const uint8_t *pixels, int64_t channels, int64_t height,
+                     int64_t width, float *values, size_t capacity,
+                     size_t *num_classes, bool logits) {
+  if (!session || !pixels || !num_classes)
+    return fail(KDRT_INVALID_ARGUMENT, "kdrt_infer: null argument");
+  return guarded([&] {
+    std::vector<float> probabilities, rawLogits;
+    kdrt_status status = translate(session->session->infer(
+        model ? model : "", pixels, channels, height, width, probabilities,
+        &rawLogits));
+    if (status != KDRT_OK)
+      return status;
+    const std::vector<float> &result = logits ? rawLogits : probabilities;
+    *num_classes = result.size();
+    if (values)
+      std::memcpy(values, result.data(),
+                  std::min(capacity, result.size()) * sizeof(float));
+    return KDRT_OK;
+  });
+}
+
+} // namespace
+
 kdrt_status kdrt_infer(kdrt_session *session, const char *model,
                        const uint8_t *pixels, int64_t channels,
                        int64_t height, int64_t width, float *probabilities,
                        size_t capacity, size_t *num_classes) {
-  if (!session || !pixels || !num_classes)
-    return fail(KDRT_INVALID_ARGUMENT, "kdrt_infer: null argument");
+  return inferOne(session, model, pixels, channels, height, width,
+                  probabilities, capacity, num_classes, false);
+}
+
+kdrt_status kdrt_infer_logits(kdrt_session *session, const char *model,
+                              const uint8_t *pixels, int64_t channels,
+                              int64_t height, int64_t width, float *logits,
+                              size_t capacity, size_t *num_classes) {
+  return inferOne(session, model, pixels, channels, height, width, logits,
+                  capacity, num_classes, true);
+}
+
+kdrt_status kdrt_inference_shape(kdrt_session *session, const char *model,
+                                 int64_t *channels, int64_t *height,
+                                 int64_t *width, int64_t *num_classes,
+                                 int64_t *program_batch) {
+  if (!session)
+    return fail(KDRT_INVALID_ARGUMENT, "kdrt_inference_shape: null session");
   return guarded([&] {
-    std::vector<float> result;
-    kdrt_status status = translate(session->session->infer(
-        model ? model : "", pixels, channels, height, width, result));
+    kdrt::exec::Session::InferenceShape shape;
+    kdrt_status status = translate(
+        session->session->inferenceShape(model ? model : "", shape));
     if (status != KDRT_OK)
       return status;
-    *num_classes = result.size();
-    if (probabilities)
-      std::memcpy(probabilities, result.data(),
-                  std::min(capacity, result.size()) * sizeof(float));
+    for (auto [to, from] : {std::pair{channels, shape.channels},
+                            {height, shape.height},
+                            {width, shape.width},
+                            {num_classes, shape.classes},
+                            {program_batch, shape.programBatch}})
+      if (to)
+        *to = from;
+    return KDRT_OK;
+  });
+}
+
+kdrt_status kdrt_infer_batch(kdrt_session *session, const char *model,
+                             const float *images, int64_t count,
+                             float *logits, size_t capacity) {
+  if (!session || !images || !logits)
+    return fail(KDRT_INVALID_ARGUMENT, "kdrt_infer_batch: null argument");
+  return guarded([&] {
+    std::vector<float> result;
+    kdrt_status status = translate(session->session->inferBatch(
+        model ? model : "", images, count, result));
+    if (status != KDRT_OK)
+      return status;
+    if (capacity < result.size())
+      return fail(KDRT_INVALID_ARGUMENT,
+                  "kdrt_infer_batch: the logits need " +
+                      std::to_string(result.size()) + " floats, capacity " +
+                      std::to_string(capacity));
+    std::memcpy(logits, result.data(), result.size() * sizeof(float));
+    return KDRT_OK;
+  });
+}
+
+void kdrt_benchmark_options_init(kdrt_benchmark_options *options) {
+  if (!options)
+    return;
+  kdrt::exec::InferenceBenchmarkOptions defaults;
+  options->runs = defaults.runs;
+  options->warmup = defaults.warmup;
+  options->batches = defaults.batches;
+  options->large_batch = defaults.largeBatch;
+}
+
+kdrt_status kdrt_benchmark_inference(kdrt_session *session, const char *model,
+                                     const kdrt_benchmark_options *options,
+                                     kdrt_benchmark_result *result) {
+  if (!session || !result)
+    return fail(KDRT_INVALID_ARGUMENT,
+                "kdrt_benchmark_inference: null argument");
+  return guarded([&] {
+    kdrt::exec::InferenceBenchmarkOptions settings;
+    settings.model = model ? model : "";
+    if (options) {
+      settings.runs = options->runs;
+      settings.warmup = options->warmup;
+      settings.batches = options->batches;
+      settings.largeBatch = options->large_batch;
+    }
+    kdrt::exec::InferenceBenchmarkResult measured;
+    kdrt_status status = translate(kdrt::exec::benchmarkInference(
+        *session->session, settings, measured));
+    // The consistency figure is reported even when the check failed.
+    result->batch_difference = measured.batchConsistencyDifference;
+    if (status != KDRT_OK)
+      return status;
+    result->latency_b1_ms = measured.latencyMedianMs;
+    result->latency_b1_p90_ms = measured.latencyP90Ms;
+    result->large_batch_ms = measured.largeBatchMedianMs;
+    result->throughput_images_per_s = measured.throughputImagesPerSecond;
+    result->program_batch = measured.shape.programBatch;
     return KDRT_OK;
   });
 }

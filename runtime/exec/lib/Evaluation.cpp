@@ -70,25 +70,30 @@ Status Session::evaluate(json &results) {
   });
 }
 
+Status Session::inferenceProgram(const std::string &model,
+                                 size_t &index) const {
+  for (size_t e = 0; e < planSpec->evaluations.size(); ++e)
+    if (model.empty() || planSpec->evaluations[e].model == model) {
+      index = e;
+      return Status::success();
+    }
+  return Status::invalidArgument(
+      "infer: the plan has no inference program" +
+      (model.empty() ? std::string() : " for model '" + model + "'") +
+      " (an evaluation of the model provides it)");
+}
+
 Status Session::infer(const std::string &model, const uint8_t *pixels,
                       int64_t channels, int64_t height, int64_t width,
-                      std::vector<float> &probabilities) {
+                      std::vector<float> &probabilities,
+                      std::vector<float> *logitsOut) {
   return guarded([&]() -> Status {
     if (!pixels || (channels != 1 && channels != 3) || height <= 0 ||
         width <= 0)
       return Status::invalidArgument(
           "infer: expected 1 or 3 channels and a positive size");
-    size_t index = planSpec->evaluations.size();
-    for (size_t e = 0; e < planSpec->evaluations.size(); ++e)
-      if (model.empty() || planSpec->evaluations[e].model == model) {
-        index = e;
-        break;
-      }
-    if (index == planSpec->evaluations.size())
-      return Status::invalidArgument(
-          "infer: the plan has no inference program" +
-          (model.empty() ? std::string() : " for model '" + model + "'") +
-          " (an evaluation of the model provides it)");
+    size_t index = 0;
+    KDRT_RETURN_IF_ERROR(inferenceProgram(model, index));
     const plan::EvaluationSpec &spec = planSpec->evaluations[index];
     const plan::DatasetSpec &dataset = catalog->dataset(spec.data.dataset);
 
@@ -122,6 +127,8 @@ Status Session::infer(const std::string &model, const uint8_t *pixels,
     KDRT_RETURN_IF_ERROR(device->copyOut(logits.data(), output.data(),
                                          logits.size() * sizeof(float)));
     graph.release();
+    if (logitsOut)
+      *logitsOut = logits;
     // Softmax with the maximum subtracted, so large logits stay finite.
     float largest = *std::max_element(logits.begin(), logits.end());
     double sum = 0;

@@ -15,6 +15,7 @@
 #include "kdrt/train/Sgd.h"
 #include "kdrt/train/TrainError.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -183,6 +184,14 @@ Status Session::feed(BoundGraph &graph, const data::Batch &batch) {
 
 Status Session::run() {
   return guarded([&]() -> Status {
+    const auto &stages = planSpec->stages;
+    if (!options.stopAfterStage.empty() &&
+        std::none_of(stages.begin(), stages.end(), [&](const auto &stage) {
+          return stage.name == options.stopAfterStage;
+        }))
+      return Status::invalidArgument("the plan has no stage named '" +
+                                     options.stopAfterStage +
+                                     "' to stop after");
     runDir = std::make_unique<io::RunDirectory>(options.runDirectory);
     if (options.printProgress)
       printer = std::make_unique<ProgressPrinter>(stderr);
@@ -194,13 +203,26 @@ Status Session::run() {
                    {"backend", device->name()},
                    {"stages", json::array()},
                    {"evaluations", json::array()}};
-    const auto &stages = planSpec->stages;
-    for (size_t s = 0; s < stages.size(); ++s) {
-      json stageReport = {{"name", stages[s].name}};
-      KDRT_RETURN_IF_ERROR(runStage(s, stageReport));
+    size_t first = 0;
+    if (options.resume)
+      KDRT_RETURN_IF_ERROR(resumeFromCheckpoint(first));
+    for (size_t s = first; s < stages.size(); ++s) {
+      StageOutcome outcome;
+      outcome.stage = stages[s].name;
+      outcome.stageIndex = int64_t(s);
+      outcome.seed = seedValue;
+      outcome.report = {{"name", stages[s].name}};
+      KDRT_RETURN_IF_ERROR(runStage(s, outcome));
       KDRT_RETURN_IF_ERROR(
-          afterStage(stages[s].name, s + 1 == stages.size(), stageReport));
-      finalReport["stages"].push_back(stageReport);
+          afterStage(stages[s].name, s + 1 == stages.size(), outcome.report));
+      // Last: the checkpoint's presence means the stage completed.
+      KDRT_RETURN_IF_ERROR(writeCheckpoint(outcome));
+      finalReport["stages"].push_back(outcome.report);
+      if (stages[s].name == options.stopAfterStage &&
+          s + 1 < stages.size()) {
+        finalReport["stopped_after"] = stages[s].name;
+        break;
+      }
     }
     if (stages.empty()) {
       json none = json::object();
@@ -212,7 +234,61 @@ Status Session::run() {
   });
 }
 
-Status Session::runStage(size_t index, json &stageReport) {
+Status Session::writeCheckpoint(const StageOutcome &outcome) {
+  io::SafetensorsFile checkpoint;
+  KDRT_RETURN_IF_ERROR(makeCheckpoint(*store, outcome, checkpoint));
+  fs::create_directories(runDir->pathOf("checkpoints"));
+  io::writeSafetensors(runDir->pathOf(checkpointPath(outcome.stage)),
+                       checkpoint);
+  return Status::success();
+}
+
+Status Session::resumeFromCheckpoint(size_t &next) {
+  const auto &stages = planSpec->stages;
+  next = 0;
+  std::optional<LoadedCheckpoint> last;
+  for (size_t s = 0; s < stages.size(); ++s) {
+    std::string path = runDir->pathOf(checkpointPath(stages[s].name));
+    if (!fs::exists(path))
+      continue;
+    LoadedCheckpoint checkpoint;
+    KDRT_RETURN_IF_ERROR(readCheckpoint(io::readSafetensors(path), path,
+                                        *store, checkpoint));
+    const StageOutcome &outcome = checkpoint.outcome;
+    if (outcome.stage != stages[s].name ||
+        outcome.stageIndex != int64_t(s))
+      return Status::invalidArgument(
+          path + ": written for stage '" + outcome.stage + "' at index " +
+          std::to_string(outcome.stageIndex) + ", the plan has '" +
+          stages[s].name + "' at index " + std::to_string(s));
+    if (outcome.seed != seedValue)
+      return Status::invalidArgument(
+          path + ": written by a run with seed " +
+          std::to_string(outcome.seed) + ", this run has seed " +
+          std::to_string(seedValue) + " (pass --seed " +
+          std::to_string(outcome.seed) + " to continue it)");
+    // The earlier stages' reports, so final.json covers the whole run.
+    finalReport["stages"].push_back(outcome.report);
+    for (const json &evaluation :
+         outcome.report.value("evaluations", json::array()))
+      finalReport["evaluations"].push_back(evaluation);
+    next = s + 1;
+    last = std::move(checkpoint);
+  }
+  if (!last) {
+    runDir->appendMetrics({{"event", "resume"}, {"from_stage", nullptr}});
+    return Status::success();
+  }
+  KDRT_RETURN_IF_ERROR(withContext(store->load(last->parameters, ""),
+                                   checkpointPath(last->outcome.stage)));
+  runDir->appendMetrics(
+      {{"event", "resume"}, {"from_stage", last->outcome.stage}});
+  finalReport["resumed_after"] = last->outcome.stage;
+  return Status::success();
+}
+
+Status Session::runStage(size_t index, StageOutcome &outcome) {
+  json &stageReport = outcome.report;
   const plan::StageSpec &stage = planSpec->stages[index];
   BoundGraph &graph = *stageGraphs[index];
   std::string where = "stage '" + stage.name + "'";
@@ -358,6 +434,10 @@ Status Session::runStage(size_t index, json &stageReport) {
   if (printer)
     printer->finish();
   graph.release();
+  if (optimizer) {
+    outcome.optimizerKind = opt.kind;
+    outcome.optimizerState = optimizer->exportState();
+  }
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   stageReport["steps"] = step;
   stageReport["images"] = images_seen;
@@ -373,15 +453,6 @@ Status Session::afterStage(const std::string &stageName, bool last,
   auto due = [&](const std::string &afterStage) {
     return afterStage == stageName || (afterStage.empty() && last);
   };
-  if (!stageName.empty()) {
-    io::SafetensorsFile checkpoint;
-    KDRT_RETURN_IF_ERROR(store->snapshot(store->names(), false, checkpoint));
-    checkpoint.metadata["stage"] = stageName;
-    fs::create_directories(runDir->pathOf("checkpoints"));
-    io::writeSafetensors(
-        runDir->pathOf("checkpoints/" + stageName + ".safetensors"),
-        checkpoint);
-  }
   json evaluations = json::array();
   for (size_t e = 0; e < planSpec->evaluations.size(); ++e) {
     if (!due(planSpec->evaluations[e].afterStage))

@@ -79,6 +79,11 @@ typedef struct kdrt_session_options {
   /* Optional; called on the thread running kdrt_session_run. */
   kdrt_progress_callback progress;
   void *progress_user_data;
+  /* Non-zero: kdrt_session_run continues the run in run_directory from the
+   * checkpoint of its last completed stage (from the start if none). */
+  int resume;
+  /* Non-NULL: kdrt_session_run stops once this stage has completed. */
+  const char *stop_after_stage;
 } kdrt_session_options;
 
 /* Fills `options` with the defaults. */
@@ -113,6 +118,54 @@ kdrt_status kdrt_infer(kdrt_session *session, const char *model,
                        const uint8_t *pixels, int64_t channels,
                        int64_t height, int64_t width, float *probabilities,
                        size_t capacity, size_t *num_classes);
+
+/* As kdrt_infer, but writes the logits the probabilities come from. */
+kdrt_status kdrt_infer_logits(kdrt_session *session, const char *model,
+                              const uint8_t *pixels, int64_t channels,
+                              int64_t height, int64_t width, float *logits,
+                              size_t capacity, size_t *num_classes);
+
+/* The input and output of a model's inference program (model NULL: the
+ * first evaluated one): images are channels x height x width floats,
+ * normalised as the program expects; it was compiled for batch
+ * *program_batch. Any pointer may be NULL. */
+kdrt_status kdrt_inference_shape(kdrt_session *session, const char *model,
+                                 int64_t *channels, int64_t *height,
+                                 int64_t *width, int64_t *num_classes,
+                                 int64_t *program_batch);
+
+/* Logits of `count` prepared images (count x C x H x W floats as
+ * kdrt_inference_shape gives them), any count: the program runs in slices
+ * of its batch. Writes up to `capacity` floats (count x classes). */
+kdrt_status kdrt_infer_batch(kdrt_session *session, const char *model,
+                             const float *images, int64_t count,
+                             float *logits, size_t capacity);
+
+typedef struct kdrt_benchmark_options {
+  int64_t runs;        /* timed batch-1 forwards (default 200) */
+  int64_t warmup;      /* untimed forwards first (default 20) */
+  int64_t batches;     /* timed large-batch forwards (default 10) */
+  int64_t large_batch; /* default 256 */
+} kdrt_benchmark_options;
+
+void kdrt_benchmark_options_init(kdrt_benchmark_options *options);
+
+typedef struct kdrt_benchmark_result {
+  double latency_b1_ms;     /* median of the batch-1 forwards */
+  double latency_b1_p90_ms;
+  double large_batch_ms;    /* median of the large-batch forwards */
+  double throughput_images_per_s;
+  /* The largest relative difference between an image's logits at batch 1
+   * and inside the large batch (checked before timing). */
+  double batch_difference;
+  int64_t program_batch;
+} kdrt_benchmark_result;
+
+/* Times a model's inference on synthetic inputs (docs/bench.md). Fails if
+ * batch 1 and the large batch disagree. */
+kdrt_status kdrt_benchmark_inference(kdrt_session *session, const char *model,
+                                     const kdrt_benchmark_options *options,
+                                     kdrt_benchmark_result *result);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,10 @@ public:
     return entries.at(name).gradient;
   }
   const std::vector<std::string> &names() const { return order; }
+  /// The shape of a parameter; the name must exist.
+  const std::vector<int64_t> &shapeOf(const std::string &name) const {
+    return entries.at(name).value.shape().dims();
+  }
 
   /// Zeroes every gradient (start of a step).
   Status zeroGradients();

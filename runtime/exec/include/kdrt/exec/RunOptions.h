@@ -41,6 +41,14 @@ struct RunOptions {
   int64_t logEvery = 20;
   /// Threads preparing batches in the background.
   int loaderWorkers = 1;
+  /// Continue the run in runDirectory from the checkpoint of its last
+  /// completed stage: that stage's parameters are loaded and the stages
+  /// after it run. Stage seeds depend only on the run's seed and the
+  /// stage's index, so the result equals an uninterrupted run's.
+  bool resume = false;
+  /// Stop once the stage of this name has completed (checkpoint written);
+  /// empty runs every stage.
+  std::string stopAfterStage;
   /// Called for every logged step and every epoch end.
   std::function<void(const ProgressEvent &)> onProgress;
 };

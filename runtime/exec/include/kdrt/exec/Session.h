@@ -17,6 +17,7 @@
 #define KDRT_EXEC_SESSION_H
 
 #include "kdrt/exec/BoundGraph.h"
+#include "kdrt/exec/Checkpoint.h"
 #include "kdrt/exec/DataCatalog.h"
 #include "kdrt/exec/ParameterStore.h"
 #include "kdrt/exec/RunOptions.h"
@@ -45,6 +46,8 @@ public:
   ~Session();
 
   /// Runs every stage with its evaluations and exports; writes final.json.
+  /// With options.resume, first loads the checkpoint of the last completed
+  /// stage in the run directory and runs only the stages after it.
   Status run();
   /// Runs every evaluation now (on the current parameters) into `results`,
   /// an array with one object per evaluation.
@@ -55,9 +58,27 @@ public:
   /// Class probabilities of one image (interleaved 8-bit pixels, 1 or 3
   /// channels, any size) through the inference program of `model`'s first
   /// evaluation (empty model: the first evaluation).
+  /// `logits`, when given, receives the logits the probabilities come from.
   Status infer(const std::string &model, const uint8_t *pixels,
                int64_t channels, int64_t height, int64_t width,
-               std::vector<float> &probabilities);
+               std::vector<float> &probabilities,
+               std::vector<float> *logits = nullptr);
+
+  /// The input and output of `model`'s inference program.
+  struct InferenceShape {
+    int64_t channels = 0, height = 0, width = 0;
+    int64_t classes = 0;
+    /// The batch B the program was compiled for.
+    int64_t programBatch = 0;
+  };
+  Status inferenceShape(const std::string &model, InferenceShape &shape);
+  /// Logits (count x classes) of `count` images given as normalised NCHW
+  /// floats of the program's input shape. The program runs in slices of
+  /// its batch B, the last one shorter (batch buffers lead with n < B), so
+  /// any count works on a program compiled for a fixed batch. The program's
+  /// arena stays allocated between calls, as an inference server keeps it.
+  Status inferBatch(const std::string &model, const float *images,
+                    int64_t count, std::vector<float> &logits);
 
   /// What run() reported (also written to final.json).
   const nlohmann::json &report() const { return finalReport; }
@@ -70,13 +91,18 @@ public:
 private:
   Session() = default;
   Status bind();
-  Status runStage(size_t index, nlohmann::json &stageReport);
+  Status runStage(size_t index, StageOutcome &outcome);
+  /// Loads the last completed stage's checkpoint; `next` is the index of
+  /// the first stage still to run.
+  Status resumeFromCheckpoint(size_t &next);
+  Status inferenceProgram(const std::string &model, size_t &index) const;
   Status fillTeacherCache(size_t index, const data::ImageDataset &images);
   Status feed(BoundGraph &graph, const data::Batch &batch);
   Status gatherCached(size_t index, const data::Batch &batch);
   Status runEvaluation(size_t index, nlohmann::json &result);
   Status afterStage(const std::string &stage, bool last,
                     nlohmann::json &stageReport);
+  Status writeCheckpoint(const StageOutcome &outcome);
   Status exportWeights(const plan::ExportSpec &spec);
   std::string resolveInRun(const std::string &path) const;
   void progress(const ProgressEvent &event);
