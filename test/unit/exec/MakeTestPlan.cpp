@@ -3,7 +3,7 @@
 //   kdrt-make-test-plan DIR
 //
 // Writes DIR/data (a separable two-class IDX data set) and DIR/linear.kdx,
-// DIR/conv.kdx, DIR/distill.kdx, DIR/cached.kdx over it.
+// DIR/conv.kdx, DIR/distill.kdx, DIR/cached.kdx, DIR/two-stage.kdx over it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +28,8 @@ int main(int argc, char **argv) {
                           kdrt::test::makeLinearPlan(settings));
     kdrt::plan::writePlan(dir + "/conv.kdx",
                           kdrt::test::makeConvPlan(settings));
+    kdrt::plan::writePlan(dir + "/two-stage.kdx",
+                          kdrt::test::makeTwoStagePlan(settings));
     kdrt::plan::writePlan(dir + "/distill.kdx",
                           kdrt::test::makeDistillPlan(settings, false));
     kdrt::plan::writePlan(dir + "/cached.kdx",

@@ -257,6 +257,26 @@ plan::Plan makeConvPlan(const PlanSettings &settings) {
   return p;
 }
 
+plan::Plan makeTwoStagePlan(const PlanSettings &settings) {
+  plan::Plan p = makeConvPlan(settings);
+  plan::StageSpec &warmup = p.stages.front();
+  warmup.name = "warmup";
+  plan::StageSpec finetune = warmup;
+  finetune.name = "finetune";
+  finetune.optimizer.kind = "adam";
+  finetune.optimizer.momentum = 0;
+  finetune.optimizer.groups.front().lr = 0.01;
+  finetune.schedule.kind = "constant";
+  p.stages.push_back(finetune);
+  // Evaluated after both stages, exported after the last.
+  plan::EvaluationSpec early = p.evaluations.front();
+  early.afterStage = "warmup";
+  p.evaluations.front().afterStage = "finetune";
+  p.evaluations.insert(p.evaluations.begin(), early);
+  p.exports.front().afterStage = "finetune";
+  return p;
+}
+
 plan::Plan makeDistillPlan(const PlanSettings &settings, bool cached) {
   plan::Plan p = basePlan(settings);
   // The teacher separates the classes by the mean brightness of each half.

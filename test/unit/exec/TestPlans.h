@@ -35,6 +35,9 @@ struct PlanSettings {
 plan::Plan makeLinearPlan(const PlanSettings &settings);
 /// conv 3x3 + relu + max-pool + linear, the same loss and outputs.
 plan::Plan makeConvPlan(const PlanSettings &settings);
+/// makeConvPlan with two stages over the same graph: "warmup" (SGD with
+/// momentum, cosine) then "finetune" (Adam, constant rate), for resuming.
+plan::Plan makeTwoStagePlan(const PlanSettings &settings);
 /// A linear student distilled from a fixed linear teacher (weights in the
 /// blob): 0.5 CE + 0.5 KL(T=2). `cached` puts the teacher in a teacher
 /// cache program instead of the main program.
