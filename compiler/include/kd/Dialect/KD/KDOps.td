@@ -11,5 +11,6 @@ include "kd/Dialect/KD/KDLayerOps.td"
 include "kd/Dialect/KD/KDStageOps.td"
 include "kd/Dialect/KD/KDLossOps.td"
 include "kd/Dialect/KD/KDBackwardOps.td"
+include "kd/Dialect/KD/KDFusedOps.td"
 
 #endif // KD_DIALECT_KD_KDOPS_TD
