@@ -120,6 +120,108 @@ def KdAutodiff : Pass<"kd-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::kd::KDDialect"];
 }
 
+def KdFuse : Pass<"kd-fuse", "mlir::ModuleOp"> {
+  let summary = "Fuses conv/linear with their post-ops and groups CE/KL losses on shared logits";
+  let description = [{
+    In every flat stage and evaluation body:
+    - a `kd.conv2d` / `kd.linear` and the ops after it become one
+      `kd.conv2d_fused` / `kd.linear_fused` with a post-op chain (the
+      runtime's PostOpChain, at most 6 entries). Inference graphs fuse an
+      inference batch norm (`scale_shift`, its operands from
+      `kd.bn_scale_shift`), relu/gelu/sigmoid/tanh and residual adds
+      (`sum`). Training graphs fuse one trailing relu/sigmoid/tanh only, and
+      replace the activation's backward and the layer's backward by one
+      `kd.conv2d_fused_bwd` / `kd.linear_fused_bwd` that reads the
+      post-activation output. A value read outside the chain (e.g. a tap a
+      loss reads) ends the chain.
+    - two or more `kd.loss.ce` / `kd.loss.kl` (not reverse) on the same
+      logits, each read only by a `kd.loss.combine`, become one
+      `kd.loss.logit_group` with one term per loss and its combine weight.
+
+    ```mlir
+    // before (evaluation body)
+    %c = kd.conv2d %x, %w, %b ...
+    %n = kd.batch_norm %c, %g, %beta, %m, %v eps 1.0e-05 momentum 0.1 ...
+    %r = kd.relu %n : tensor<?x8x4x4xf32>
+    // after
+    %s, %t = kd.bn_scale_shift %g, %beta, %m, %v eps 1.0e-05 : tensor<8xf32>
+    %r = kd.conv2d_fused %x, %w, %b post_ops ["scale_shift", "relu"] (%s, %t) ...
+    ```
+  }];
+  let dependentDialects = ["::kd::KDDialect"];
+}
+
+def KdFoldBatchNorm : Pass<"kd-fold-batchnorm", "mlir::ModuleOp"> {
+  let summary = "Folds inference batch norms into the preceding convolution";
+  let description = [{
+    In evaluation bodies (inference graphs), a `kd.batch_norm` whose input is
+    a `kd.conv2d` read by nothing else is folded into that convolution: a
+    `kd.fold_batch_norm` computes the scaled weight and shifted bias from the
+    trained parameters when the plan runs, and the convolution uses them.
+    Batch norms of training stages (batch statistics) are left alone.
+
+    ```mlir
+    // before
+    %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 ...
+    %n = kd.batch_norm %c, %g, %beta, %m, %v eps 1.0e-05 momentum 0.1 ...
+    // after
+    %fw, %fb = kd.fold_batch_norm %w, %g, %beta, %m, %v eps 1.0e-05 ...
+    %n = kd.conv2d %x, %fw, %fb stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 ...
+    ```
+  }];
+  let dependentDialects = ["::kd::KDDialect"];
+}
+
+def KdPlanMemory : Pass<"kd-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Liveness-based buffer offsets in one arena per stage and evaluation";
+  let description = [{
+    For each flat `kd.stage` (batch = the stage's batch) and each
+    `kd.evaluate` with a body (batch = `eval-batch`): every activation,
+    gradient and loss value lives from its definition to its last reader in
+    program order; its size is its shape at that batch in fp32, rounded up
+    to 64 bytes. Buffers are placed largest first into the best-fitting gap
+    among the buffers whose lifetimes overlap theirs. Writes `offsets` (one
+    per result, -1 outside the arena) on the ops and `plan_batch`,
+    `arena_bytes`, `naive_bytes`, `param_bytes`, `grad_bytes`,
+    `optimizer_state_bytes` on the stage. Parameters, values computed from
+    parameters only and parameter gradients live in the runtime's parameter
+    store, not in the arena. A value with a dynamic dimension other than the
+    batch, or a `kd.apply` left in a graph, is an error.
+
+    ```mlir
+    kd.stage @s attributes {batch = 2 : i64, arena_bytes = 128 : i64, naive_bytes = 192 : i64, ...} {
+      %x = kd.batch_input {offsets = array<i64: 0>} : tensor<?x8xf32>
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"evalBatch", "eval-batch", "int64_t", "256",
+           "the batch evaluations are planned for">
+  ];
+  let dependentDialects = ["::kd::KDDialect"];
+}
+
+def KdCacheSoftTargets : Pass<"kd-cache-soft-targets", "mlir::ModuleOp"> {
+  let summary = "Caches a frozen teacher's taps when its input is free of random augmentation";
+  let description = [{
+    For each `kd.stage` that reads a frozen model (its `frozen` list) through
+    `kd.apply`: when the teacher's input is the stage batch, the split has no
+    random augmentation (crop, hflip, vflip, jitter, rotate; `resize` is
+    fixed) and the teacher has no random op left (dropout with p > 0), the
+    stage is marked `soft_target_cache = "cached"` with the cached taps and a
+    cache key per teacher (a SHA-256 of its parameter names and shapes, the
+    taps, the data spec and split; the runtime adds the weights' content
+    hash). Otherwise `soft_target_cache = "recompute"` and `cache_refused`
+    says why:
+
+    ```mlir
+    kd.stage @distill attributes {..., soft_target_cache = "recompute",
+        cache_refused = "split 'train' has random augmentation crop, hflip"}
+    ```
+  }];
+}
+
 def KdMaterializeAdapters : Pass<"kd-materialize-adapters", "mlir::ModuleOp"> {
   let summary = "Turns kd.adapt and kd.attention_fuse into learned models trained with the stage";
   let description = [{
@@ -161,26 +263,6 @@ def KdExpandGrafts : Pass<"kd-expand-grafts", "mlir::ModuleOp"> {
         frozen = [@T_model], frozen_parts = ["T"],
         groups = [{target = "blocks", params = ["S/b1."], lr = 2.5e-04},
                   {target = "adapters", params = ["adapters/g.b1.after."], lr = 2.5e-03} ], ...}
-    ```
-  }];
-}
-
-def KdCacheSoftTargets : Pass<"kd-cache-soft-targets", "mlir::ModuleOp"> {
-  let summary = "Caches a frozen teacher's taps when its input is free of random augmentation";
-  let description = [{
-    For each `kd.stage` that reads a frozen model (its `frozen` list) through
-    `kd.apply`: when the teacher's input is the stage batch, the split has no
-    random augmentation (crop, hflip, vflip, jitter, rotate; `resize` is
-    fixed) and the teacher has no random op left (dropout with p > 0), the
-    stage is marked `soft_target_cache = "cached"` with the cached taps and a
-    cache key per teacher (a SHA-256 of its parameter names and shapes, the
-    taps, the data spec and split; the runtime adds the weights' content
-    hash). Otherwise `soft_target_cache = "recompute"` and `cache_refused`
-    says why:
-
-    ```mlir
-    kd.stage @distill attributes {..., soft_target_cache = "recompute",
-        cache_refused = "split 'train' has random augmentation crop, hflip"}
     ```
   }];
 }

@@ -1,0 +1,80 @@
+// RUN: kd-opt --kd-fold-batchnorm -split-input-file %s | FileCheck %s
+
+// An evaluation (inference): the batch norm becomes a fold of the conv's
+// weight and bias computed when the plan runs, and the conv uses it.
+// CHECK-LABEL: kd.evaluate @M
+// CHECK: %[[X:.*]] = kd.batch_input
+// CHECK: %[[W:.*]] = kd.param "M/conv.weight"
+// CHECK: %[[G:.*]] = kd.param "M/bn.weight"
+// CHECK: %[[B:.*]] = kd.param "M/bn.bias"
+// CHECK: %[[MEAN:.*]] = kd.param "M/bn.running_mean"
+// CHECK: %[[VAR:.*]] = kd.param "M/bn.running_var"
+// CHECK-NOT: kd.batch_norm
+// CHECK: %[[FW:.*]], %[[FB:.*]] = kd.fold_batch_norm %[[W]], %[[G]], %[[B]], %[[MEAN]], %[[VAR]] eps 1.000000e-05
+// CHECK: %[[Y:.*]] = kd.conv2d %[[X]], %[[FW]], %[[FB]] stride [1, 1]
+// CHECK: kd.yield %[[Y]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x1x4x4xf32> {
+  kd.output %x : tensor<?x1x4x4xf32>
+}
+kd.evaluate @M on @d "test" metrics ["accuracy"] using {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %w = kd.param "M/conv.weight" weight zeros : tensor<8x1x3x3xf32>
+  %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x1x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %g = kd.param "M/bn.weight" weight ones : tensor<8xf32>
+  %b = kd.param "M/bn.bias" bias zeros : tensor<8xf32>
+  %m = kd.param "M/bn.running_mean" state zeros : tensor<8xf32>
+  %v = kd.param "M/bn.running_var" state ones : tensor<8xf32>
+  %n = kd.batch_norm %c, %g, %b, %m, %v eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  kd.yield %n : tensor<?x8x4x4xf32>
+}
+
+// -----
+
+// A training stage normalises with batch statistics: nothing is folded.
+// CHECK-LABEL: kd.stage @train
+// CHECK-NOT: kd.fold_batch_norm
+// CHECK: kd.conv2d
+// CHECK: kd.batch_norm
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x1x4x4xf32> {
+  kd.output %x : tensor<?x1x4x4xf32>
+}
+kd.stage @train attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@M], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %w = kd.param "M/conv.weight" weight zeros : tensor<8x1x3x3xf32>
+  %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x1x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %g = kd.param "M/bn.weight" weight ones : tensor<8xf32>
+  %b = kd.param "M/bn.bias" bias zeros : tensor<8xf32>
+  %m = kd.param "M/bn.running_mean" state zeros : tensor<8xf32>
+  %v = kd.param "M/bn.running_var" state ones : tensor<8xf32>
+  %n = kd.batch_norm %c, %g, %b, %m, %v eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %l = kd.loss.mse %n, %n reduction mean : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  kd.minimize %l
+}
+
+// -----
+
+// The conv's own output is read elsewhere too (a tap a metric reads): the
+// conv must keep computing it, so the batch norm is not folded into it.
+// CHECK-LABEL: kd.evaluate @M
+// CHECK-NOT: kd.fold_batch_norm
+// CHECK: %[[C:.*]] = kd.conv2d
+// CHECK: kd.batch_norm %[[C]]
+// CHECK: kd.mean {{.*}}%[[C]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x1x4x4xf32> {
+  kd.output %x : tensor<?x1x4x4xf32>
+}
+kd.evaluate @M on @d "test" metrics ["accuracy"] using {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %w = kd.param "M/conv.weight" weight zeros : tensor<8x1x3x3xf32>
+  %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x1x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %g = kd.param "M/bn.weight" weight ones : tensor<8xf32>
+  %b = kd.param "M/bn.bias" bias zeros : tensor<8xf32>
+  %m = kd.param "M/bn.running_mean" state zeros : tensor<8xf32>
+  %v = kd.param "M/bn.running_var" state ones : tensor<8xf32>
+  %n = kd.batch_norm %c, %g, %b, %m, %v eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %e = kd.mean %n, %c : tensor<?x8x4x4xf32>
+  kd.yield %e : tensor<?x8x4x4xf32>
+}

@@ -1,0 +1,101 @@
+// RUN: kd-opt --kd-fuse -split-input-file %s | FileCheck %s
+
+// Inference: conv + bias + batch norm + residual add + relu is one conv
+// with the chain [scale_shift, sum, relu].
+// CHECK-LABEL: kd.evaluate @M
+// CHECK: %[[X:.*]] = kd.batch_input
+// CHECK: %[[W:.*]] = kd.param "M/conv.weight"
+// CHECK: %[[BIAS:.*]] = kd.param "M/conv.bias"
+// CHECK: %[[S:.*]], %[[T:.*]] = kd.bn_scale_shift %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} eps 1.000000e-05 : tensor<8xf32>
+// CHECK-NOT: kd.batch_norm
+// CHECK-NOT: kd.relu
+// CHECK: %[[Y:.*]] = kd.conv2d_fused %[[X]], %[[W]], %[[BIAS]] post_ops ["scale_shift", "sum", "relu"](%[[S]], %[[T]], %[[X]]) stride [1, 1]
+// CHECK: kd.yield %[[Y]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @M(%x: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
+  kd.output %x : tensor<?x8x4x4xf32>
+}
+kd.evaluate @M on @d "test" metrics ["accuracy"] using {
+  %x = kd.batch_input : tensor<?x8x4x4xf32>
+  %w = kd.param "M/conv.weight" weight zeros : tensor<8x8x3x3xf32>
+  %cb = kd.param "M/conv.bias" bias zeros : tensor<8xf32>
+  %c = kd.conv2d %x, %w, %cb stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %g = kd.param "M/bn.weight" weight ones : tensor<8xf32>
+  %b = kd.param "M/bn.bias" bias zeros : tensor<8xf32>
+  %m = kd.param "M/bn.running_mean" state zeros : tensor<8xf32>
+  %v = kd.param "M/bn.running_var" state ones : tensor<8xf32>
+  %n = kd.batch_norm %c, %g, %b, %m, %v eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %a = kd.add %n, %x : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  %r = kd.relu %a : tensor<?x8x4x4xf32>
+  kd.yield %r : tensor<?x8x4x4xf32>
+}
+
+// -----
+
+// The conv's output is also read elsewhere (an inlined tap a loss reads):
+// nothing is fused away.
+// CHECK-LABEL: kd.evaluate @M
+// CHECK-NOT: kd.conv2d_fused
+// CHECK: %[[C:.*]] = kd.conv2d
+// CHECK: %[[R:.*]] = kd.relu %[[C]]
+// CHECK: kd.mean %[[R]], %[[C]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @M(%x: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
+  kd.output %x : tensor<?x8x4x4xf32>
+}
+kd.evaluate @M on @d "test" metrics ["accuracy"] using {
+  %x = kd.batch_input : tensor<?x8x4x4xf32>
+  %w = kd.param "M/conv.weight" weight zeros : tensor<8x8x3x3xf32>
+  %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %r = kd.relu %c : tensor<?x8x4x4xf32>
+  %e = kd.mean %r, %c : tensor<?x8x4x4xf32>
+  kd.yield %e : tensor<?x8x4x4xf32>
+}
+
+// -----
+
+// Training: a batch norm (batch statistics) is not fused; a linear + relu
+// whose backward is needed fuses, and its backward becomes the fused
+// backward reading the post-activation output. The CE and KL of the same
+// logits share one log-softmax: one logit group with the combine weights.
+// CHECK-LABEL: kd.stage @distill
+// CHECK: %[[X:.*]] = kd.batch_input
+// CHECK: %[[C:.*]] = kd.conv2d %[[X]]
+// CHECK: kd.batch_norm %[[C]]
+// CHECK: %[[W:.*]] = kd.param "S/fc.weight"
+// CHECK-NOT: kd.relu
+// CHECK: %[[H:.*]] = kd.linear_fused %[[F:.*]], %[[W]] post_ops ["relu"] :
+// CHECK: %[[V:.*]]:2 = kd.loss.logit_group %[[H]](%[[T:.*]], %[[Y:.*]]) terms [{kind = "kl", reduction = "batchmean", t2 = true, temperature = 4.000000e+00 : f64, weight = 9.000000e-01 : f64}, {kind = "ce", smoothing = 0.000000e+00 : f64, weight = 1.000000e-01 : f64}]
+// CHECK: kd.loss.combine %[[V]]#0, %[[V]]#1 weights [9.000000e-01, 1.000000e-01]
+// CHECK-NOT: kd.activation_bwd
+// CHECK-NOT: kd.linear_bwd
+// CHECK: %[[GW:.*]] = kd.linear_fused_bwd %[[F]], %[[W]], %[[H]], %[[G:.*]] activation relu wanted [false, true, false]
+// CHECK: kd.param_grad "S/fc.weight" %[[GW]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @S(%x: tensor<?x1x4x4xf32>) -> tensor<?x1x4x4xf32> {
+  kd.output %x : tensor<?x1x4x4xf32>
+}
+kd.stage @distill attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@S], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %w = kd.param "S/conv.weight" weight zeros : tensor<8x1x3x3xf32>
+  %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x1x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %g = kd.param "S/bn.weight" weight ones : tensor<8xf32>
+  %b = kd.param "S/bn.bias" bias zeros : tensor<8xf32>
+  %m = kd.param "S/bn.running_mean" state zeros : tensor<8xf32>
+  %v = kd.param "S/bn.running_var" state ones : tensor<8xf32>
+  %n = kd.batch_norm %c, %g, %b, %m, %v eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %f = kd.reshape %n : tensor<?x8x4x4xf32> -> tensor<?x128xf32>
+  %fw = kd.param "S/fc.weight" weight zeros : tensor<8x128xf32>
+  %z = kd.linear %f, %fw : (tensor<?x128xf32>, tensor<8x128xf32>) -> tensor<?x8xf32>
+  %h = kd.relu %z : tensor<?x8xf32>
+  %t = kd.batch_input : tensor<?x8xf32>
+  %kl = kd.loss.kl %h, %t temperature 4.0 reduction batchmean t2 true reverse false : tensor<?x8xf32>, tensor<?x8xf32>
+  %y = kd.batch_labels : tensor<?xi64>
+  %ce = kd.loss.ce %h, %y smoothing 0.0 : tensor<?x8xf32>, tensor<?xi64>
+  %loss = kd.loss.combine %kl, %ce weights [0.9, 0.1] bias 0.0
+  %gh = kd.batch_input : tensor<?x8xf32>
+  %gz = kd.activation_bwd %z, %gh relu wanted [true] : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %gfw = kd.linear_bwd %f, %fw, %gz wanted [false, true, false] : (tensor<?x128xf32>, tensor<8x128xf32>, tensor<?x8xf32>) -> tensor<8x128xf32>
+  kd.param_grad "S/fc.weight" %gfw : tensor<8x128xf32>
+  kd.minimize %loss
+}
