@@ -21,3 +21,25 @@ config.substitutions.append(("%python", config.python_executable))
 
 if config.have_cuda:
     config.available_features.add("cuda")
+
+# The Python interop tests (test/interop) need the virtual environment that
+# test/interop/make-venv.sh creates in the build directory (CTest runs it as
+# the `interop-venv` fixture): Debian's torch and numpy plus safetensors.
+def _interop_python():
+    import subprocess
+    venv = os.path.join(config.kdc_obj_root, "pyenv")
+    python = os.path.join(venv, "bin", "python")
+    if not os.access(python, os.X_OK) or os.path.exists(os.path.join(venv, "unavailable")):
+        return None
+    probe = "import safetensors.numpy, safetensors.torch, torch, numpy"
+    try:
+        subprocess.run([python, "-c", probe], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return python
+
+_pyenv_python = _interop_python()
+if _pyenv_python:
+    config.available_features.add("python-interop")
+    config.substitutions.append(("%pyenv_python", _pyenv_python))

@@ -11,7 +11,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev opencl-headers nlohmann-json3-dev
   zlib1g-dev libpng-dev libjpeg-dev
   googletest libgtest-dev libgmock-dev
-  python3 python3-venv
+  python3 python3-venv python3-numpy python3-torch
   dataset-fashion-mnist
 )
 

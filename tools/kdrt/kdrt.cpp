@@ -16,6 +16,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Inspect.h"
+#include "InspectTensors.h"
+#include "kdrt/io/IoError.h"
+#include "kdrt/io/Safetensors.h"
 #include "kdrt/data/DecodedImage.h"
 #include "kdrt/kdrt.h"
 #include "kdrt/plan/PlanIo.h"
@@ -65,6 +68,8 @@ const char *kUsageText =
     "      --warmup W        untimed batch-1 forwards first (default 20)\n"
     "      --model, --weights, --out, --backend, --threads as above\n"
     "  inspect PLAN.kdx  print a summary: stages, buffers, arena, ops\n"
+    "  inspect FILE.safetensors  the tensors of a checkpoint or export:\n"
+    "                    name, dtype, shape, values (--json: all values)\n"
     "\n"
     "  --help            this text\n"
     "  --version         the runtime version\n";
@@ -402,7 +407,21 @@ int inferCommand(const CommandLine &line) {
 
 int inspectCommand(const CommandLine &line) {
   if (line.positional.size() != 1)
-    return usageError("inspect takes exactly one plan");
+    return usageError("inspect takes exactly one plan or safetensors file");
+  const std::string &path = line.positional[0];
+  if (std::filesystem::path(path).extension() == ".safetensors") {
+    try {
+      kdrt::io::SafetensorsFile file = kdrt::io::readSafetensors(path);
+      if (line.json)
+        kdrt::tools::printTensorJson(file, std::cout);
+      else
+        kdrt::tools::printTensorSummary(file, std::cout);
+    } catch (const kdrt::io::IoError &error) {
+      std::cerr << "kdrt: error: " << error.what() << "\n";
+      return kFailure;
+    }
+    return 0;
+  }
   try {
     kdrt::tools::printPlanSummary(kdrt::plan::readPlan(line.positional[0]),
                                   std::cout);

@@ -1,6 +1,7 @@
 //===- TestPlans.cpp - Small plans and data sets for executor tests -------===//
 
 #include "TestPlans.h"
+#include "GraphBuilder.h"
 #include "kdrt/plan/PlanIo.h"
 
 #include <fstream>
@@ -10,8 +11,6 @@ namespace kdrt::test {
 
 using nlohmann::json;
 using plan::Operand;
-
-namespace {
 
 void writeIdx(const std::string &path, const std::vector<uint32_t> &dims,
               const std::vector<uint8_t> &data) {
@@ -24,6 +23,8 @@ void writeIdx(const std::string &path, const std::vector<uint32_t> &dims,
       .write(reinterpret_cast<const char *>(bytes.data()),
              std::streamsize(bytes.size()));
 }
+
+namespace {
 
 void writeSplit(const std::string &directory, const std::string &stem,
                 int64_t count, std::mt19937 &rng) {
@@ -43,35 +44,6 @@ void writeSplit(const std::string &directory, const std::string &stem,
   writeIdx(directory + "/" + stem + "-labels-idx1-ubyte", {uint32_t(count)},
            labels);
 }
-
-/// Lays buffers out one after another, 64-byte aligned.
-struct GraphBuilder {
-  plan::GraphSpec graph;
-  int64_t nextId = 0;
-
-  int64_t buffer(std::vector<int64_t> shape) {
-    plan::BufferSpec spec;
-    spec.id = nextId++;
-    spec.shape = std::move(shape);
-    spec.offset = graph.arenaBytes;
-    graph.arenaBytes += (spec.sizeInBytes() + 63) / 64 * 64;
-    graph.buffers.push_back(spec);
-    return spec.id;
-  }
-  void op(std::string name, std::vector<Operand> in, std::vector<Operand> out,
-          json attrs = json::object()) {
-    plan::OpSpec spec;
-    spec.op = std::move(name);
-    spec.in = std::move(in);
-    spec.out = std::move(out);
-    spec.attrs = std::move(attrs);
-    graph.program.push_back(std::move(spec));
-  }
-};
-
-Operand buf(int64_t id) { return Operand::buf(id); }
-Operand param(const std::string &name) { return Operand::param(name); }
-Operand grad(const std::string &name) { return Operand::grad(name); }
 
 plan::Plan basePlan(const PlanSettings &settings) {
   plan::Plan p;

@@ -12,10 +12,15 @@
 #include "kdrt/plan/PlanFormat.h"
 
 #include <string>
+#include <vector>
 
 namespace kdrt::test {
 
 inline constexpr int64_t kImageSize = 8;
+
+/// Writes one IDX file of unsigned bytes.
+void writeIdx(const std::string &path, const std::vector<uint32_t> &dims,
+              const std::vector<uint8_t> &data);
 
 /// Writes `train` (count images) and `t10k` (count / 2) IDX files into
 /// `directory`.
