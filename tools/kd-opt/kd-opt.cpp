@@ -7,6 +7,7 @@
 #include "kd/Conversion/Passes.h"
 #include "kd/Dialect/KD/KDDialect.h"
 #include "kd/Dialect/KDRT/KDRTDialect.h"
+#include "kd/Pipelines/Pipelines.h"
 #include "kd/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   registry.insert<kd::KDDialect, kd::rt::KDRTDialect, mlir::func::FuncDialect>();
   kd::registerKDPasses();
   kd::registerKDConversionPasses();
+  kd::registerKDPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "kd optimizer driver\n", registry));
 }

@@ -1,0 +1,33 @@
+//===- Pipelines.h - kdc's pass pipelines -----------------------*- C++ -*-===//
+//
+// The one place where the order of the kd passes is decided. `kdc compile`
+// runs these pipelines, and kd-opt registers them as `--kd-cpu-pipeline` /
+// `--kd-gpu-pipeline`, so a failing compilation can be replayed pass by pass
+// on the output of `kdc --emit=mlir`.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KD_PIPELINES_PIPELINES_H
+#define KD_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/ADT/StringRef.h"
+
+namespace kd {
+
+/// Appends the whole compilation for `target` ("cpu" or "gpu"): shape
+/// verification, adapters, grafts, frozen teachers, soft-target caching,
+/// inlining, autodiff, fusion, memory planning and the lowering to kdrt.
+void buildKDPipeline(mlir::OpPassManager &pm, llvm::StringRef target);
+
+/// buildKDPipeline for the oneDNN / reference CPU runtime.
+void buildKDCpuPipeline(mlir::OpPassManager &pm);
+/// buildKDPipeline for the cuDNN GPU runtime.
+void buildKDGpuPipeline(mlir::OpPassManager &pm);
+
+/// Registers `--kd-cpu-pipeline` and `--kd-gpu-pipeline`.
+void registerKDPipelines();
+
+} // namespace kd
+
+#endif // KD_PIPELINES_PIPELINES_H
