@@ -1,9 +1,12 @@
 //===- LowerBackward.cpp - Losses and backward ops to runtime kernels -----===//
 //
-// A loss becomes its fused runtime kernel writing the value; its gradient
-// outputs stay null here (kdrt.null) because the loss value alone is what a
-// kd loss op computes. A backward op's results fill the `wanted` gradient
-// slots of its runtime entry in order; unwanted slots get kdrt.null.
+// A loss becomes its fused runtime kernel, which writes the value and, in
+// the same call, the gradients of `grad_scale * value` that the loss's
+// kd.loss.grad (created by autodiff) asks for; the kd.loss.grad itself
+// then lowers to nothing. Without one (a loss of frozen values only, or a
+// module before autodiff) the gradient slots are kdrt.null. A backward op's
+// results fill the `wanted` gradient slots of its runtime entry in order;
+// unwanted slots get kdrt.null.
 //
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
@@ -16,16 +19,57 @@ using namespace mlir;
 using namespace kd::lowering;
 namespace rt = kd::rt;
 
+FailureOr<kd::LossGradOp> GraphLowering::lossGradientOf(Operation *loss) {
+  kd::LossGradOp found;
+  for (Operation *user : loss->getResult(0).getUsers()) {
+    auto grad = dyn_cast<kd::LossGradOp>(user);
+    if (!grad)
+      continue;
+    if (found)
+      return loss->emitError("the loss has more than one kd.loss.grad; the fused kernel writes its gradients once");
+    found = grad;
+  }
+  return found;
+}
+
+SmallVector<Value> GraphLowering::lossOutputs(Operation *loss, kd::LossGradOp grad, unsigned slots,
+                                              bool swapped) {
+  SmallVector<Value> outs = {define(loss->getResult(0))};
+  // wanted[i] is the kd operand i; the kernel's gradient slot i is its
+  // input i, which for a reversed KL is the kd operand 1 - i.
+  SmallVector<Value> byOperand(loss->getNumOperands());
+  if (grad) {
+    // The memory plan places a kd.loss.grad result as defined where the
+    // kd.loss.grad is, but the kernel writes it earlier, with the loss:
+    // its planned offset may still hold a live value then, so it goes
+    // after the arena instead.
+    unsigned next = 0;
+    for (auto [index, wanted] : llvm::enumerate(grad.getWanted()))
+      if (wanted)
+        byOperand[index] = define(grad.getResult(next++), /*planned=*/false);
+  }
+  for (unsigned slot = 0; slot < slots; ++slot) {
+    unsigned kdOperand = swapped ? 1 - slot : slot;
+    Value buffer = kdOperand < byOperand.size() ? byOperand[kdOperand] : Value();
+    outs.push_back(buffer ? buffer : null());
+  }
+  return outs;
+}
+
 LogicalResult GraphLowering::lowerLoss(Operation *op) {
   OpBuilder &b = builder;
   Location loc = op->getLoc();
+  FailureOr<kd::LossGradOp> grad = lossGradientOf(op);
+  if (failed(grad))
+    return failure();
   auto f64 = [&](StringRef name, double v) { return b.getNamedAttr(name, b.getF64FloatAttr(v)); };
   auto in = [&](unsigned i) { return operand(op->getOperand(i)); };
-  NamedAttribute scale = f64("grad_scale", 1.0);
+  NamedAttribute scale = f64("grad_scale", *grad ? grad->getScale().convertToDouble() : 1.0);
+  auto outs = [&](unsigned slots, bool swapped = false) { return lossOutputs(op, *grad, slots, swapped); };
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](kd::CrossEntropyLossOp ce) {
         bool soft = isa<FloatType>(cast<RankedTensorType>(ce.getTarget().getType()).getElementType());
-        kernel<rt::CrossEntropyLossOp>(loc, {in(0), in(1)}, {define(ce.getResult()), null()},
+        kernel<rt::CrossEntropyLossOp>(loc, {in(0), in(1)}, outs(1),
                                        {f64("label_smoothing", ce.getSmoothing().convertToDouble()),
                                         b.getNamedAttr("soft_targets", b.getBoolAttr(soft)), scale});
         return success();
@@ -35,51 +79,40 @@ LogicalResult GraphLowering::lowerLoss(Operation *op) {
         Value student = in(0), teacher = in(1);
         if (kl.getReverse())
           std::swap(student, teacher);
-        kernel<rt::KlDivLossOp>(loc, {student, teacher}, {define(kl.getResult()), null(), null()},
+        kernel<rt::KlDivLossOp>(loc, {student, teacher}, outs(2, kl.getReverse()),
                                 {f64("temperature", kl.getTemperature().convertToDouble()),
                                  b.getNamedAttr("scale_by_temperature_squared", b.getBoolAttr(kl.getT2())),
                                  b.getNamedAttr("reduction", b.getStringAttr(stringifyReduction(kl.getReduction()))),
                                  scale});
         return success();
       })
-      .Case([&](kd::MseLossOp l) {
-        return kernel<rt::MseLossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null(), null()}, {scale}),
-               success();
-      })
-      .Case([&](kd::L1LossOp l) {
-        return kernel<rt::L1LossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null(), null()}, {scale}),
-               success();
-      })
+      .Case([&](kd::MseLossOp) { return kernel<rt::MseLossOp>(loc, {in(0), in(1)}, outs(2), {scale}), success(); })
+      .Case([&](kd::L1LossOp) { return kernel<rt::L1LossOp>(loc, {in(0), in(1)}, outs(2), {scale}), success(); })
       .Case([&](kd::SmoothL1LossOp l) {
-        kernel<rt::SmoothL1LossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null(), null()},
-                                   {f64("beta", l.getBeta().convertToDouble()), scale});
+        kernel<rt::SmoothL1LossOp>(loc, {in(0), in(1)}, outs(2), {f64("beta", l.getBeta().convertToDouble()), scale});
         return success();
       })
-      .Case([&](kd::CosineLossOp l) {
-        return kernel<rt::CosineLossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null(), null()}, {scale}),
-               success();
+      .Case([&](kd::CosineLossOp) {
+        return kernel<rt::CosineLossOp>(loc, {in(0), in(1)}, outs(2), {scale}), success();
       })
       .Case([&](kd::AttentionTransferLossOp l) {
-        kernel<rt::AttentionTransferLossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null(), null()},
-                                            {f64("p", l.getP().convertToDouble()), scale});
+        kernel<rt::AttentionTransferLossOp>(loc, {in(0), in(1)}, outs(2), {f64("p", l.getP().convertToDouble()), scale});
         return success();
       })
-      .Case([&](kd::RkdDistanceLossOp l) {
-        return kernel<rt::RkdDistanceLossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null()}, {scale}),
-               success();
+      .Case([&](kd::RkdDistanceLossOp) {
+        return kernel<rt::RkdDistanceLossOp>(loc, {in(0), in(1)}, outs(1), {scale}), success();
       })
-      .Case([&](kd::RkdAngleLossOp l) {
-        return kernel<rt::RkdAngleLossOp>(loc, {in(0), in(1)}, {define(l.getResult()), null()}, {scale}),
-               success();
+      .Case([&](kd::RkdAngleLossOp) {
+        return kernel<rt::RkdAngleLossOp>(loc, {in(0), in(1)}, outs(1), {scale}), success();
       })
       .Case([&](kd::DkdLossOp l) {
-        kernel<rt::DkdLossOp>(loc, {in(0), in(1), in(2)}, {define(l.getResult()), null()},
+        kernel<rt::DkdLossOp>(loc, {in(0), in(1), in(2)}, outs(1),
                               {f64("alpha", l.getAlpha().convertToDouble()),
                                f64("beta", l.getBeta().convertToDouble()),
                                f64("temperature", l.getTemperature().convertToDouble()), scale});
         return success();
       })
-      .Default([](Operation *) { return failure(); });
+      .Default([](Operation *other) { return other->emitError("is not a fused loss kernel"); });
 }
 
 LogicalResult GraphLowering::lowerBackward(Operation *op) {

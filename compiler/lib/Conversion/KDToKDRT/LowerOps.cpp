@@ -39,7 +39,7 @@ Value GraphLowering::newBuffer(MemRefType type, std::optional<int64_t> plannedOf
 
 Value GraphLowering::scratch(MemRefType type) { return newBuffer(type, std::nullopt); }
 
-Value GraphLowering::define(Value kdValue) {
+Value GraphLowering::define(Value kdValue, bool usePlan) {
   MemRefType type = memrefFor(kdValue.getType());
   auto name = gradientNames.find(kdValue);
   if (name != gradientNames.end()) {
@@ -50,7 +50,7 @@ Value GraphLowering::define(Value kdValue) {
   // --kd-plan-memory records each value's offset on its defining op: an
   // `offset` for a single result, `offsets` with one entry per result.
   std::optional<int64_t> planned;
-  if (Operation *def = kdValue.getDefiningOp()) {
+  if (Operation *def = usePlan ? kdValue.getDefiningOp() : nullptr) {
     unsigned index = cast<OpResult>(kdValue).getResultNumber();
     if (auto offsets = def->getAttrOfType<DenseI64ArrayAttr>("offsets");
         offsets && index < offsets.size() && offsets[index] >= 0)
@@ -97,7 +97,13 @@ bool kd::lowering::isLowerable(Operation *op) {
              LinearBwdOp, BatchNormBwdOp, LayerNormBwdOp, GroupNormBwdOp, ActivationBwdOp, SoftmaxBwdOp,
              Pool2dBwdOp, AdaptivePoolBwdOp, ResizeBwdOp, BinaryBwdOp, ConcatBwdOp, ReshapeBwdOp, DropoutBwdOp,
              MatMulBwdOp, L2NormalizeBwdOp, AttentionPoolBwdOp, TokensBwdOp, ClsTokenBwdOp, PosEmbedBwdOp,
-             SelectTokenBwdOp, YieldOp>(op);
+             SelectTokenBwdOp, YieldOp, LossGradOp, Conv2dFusedOp, LinearFusedOp, Conv2dFusedBwdOp,
+             LinearFusedBwdOp, BatchNormScaleShiftOp, LogitLossGroupOp>(op);
+}
+
+bool kd::lowering::isFusedLossKernel(Operation *op) {
+  return isa<CrossEntropyLossOp, KlDivLossOp, MseLossOp, L1LossOp, SmoothL1LossOp, CosineLossOp,
+             AttentionTransferLossOp, RkdDistanceLossOp, RkdAngleLossOp, DkdLossOp>(op);
 }
 
 LogicalResult GraphLowering::lower(Operation *op) {
@@ -122,7 +128,11 @@ LogicalResult GraphLowering::lower(Operation *op) {
       .Case([&](TapOp) { return success(); })
       .Case([&](BlockBeginOp) { return success(); })
       .Case([&](BatchInputOp input) {
-        Value buffer = out();
+        // The executor writes every input before the step's first kernel,
+        // while the memory plan sees it defined where this op is: an input
+        // at a planned offset could be overwritten before it is read, so
+        // inputs go after the arena.
+        Value buffer = define(input.getResult(), /*planned=*/false);
         SmallVector<NamedAttribute> attrs;
         auto load = b.create<rt::LoadBatchOp>(loc, "image", buffer, DictionaryAttr());
         if (DictionaryAttr transform = input.getTransformAttr()) {
@@ -135,8 +145,8 @@ LogicalResult GraphLowering::lower(Operation *op) {
         }
         return success();
       })
-      .Case([&](BatchLabelsOp) {
-        b.create<rt::LoadBatchOp>(loc, "label", out(), DictionaryAttr());
+      .Case([&](BatchLabelsOp labels) {
+        b.create<rt::LoadBatchOp>(loc, "label", define(labels.getResult(), /*planned=*/false), DictionaryAttr());
         return success();
       })
       .Case([&](Conv2dOp conv) {
@@ -259,9 +269,13 @@ LogicalResult GraphLowering::lower(Operation *op) {
       .Case([&](ParamGradOp) { return success(); }) // bound before lowering
       .Case([&](OutputOp) { return success(); })
       .Case([&](YieldOp) { return success(); })
+      .Case([&](LossGradOp) { return success(); }) // written by its loss's kernel
+      .Case([&](BatchNormScaleShiftOp) { return success(); }) // read by the scale_shift post-op
       .Default([&](Operation *other) {
-        if (succeeded(lowerLoss(other)))
-          return success();
+        if (isFusedLossKernel(other))
+          return lowerLoss(other);
+        if (isa<Conv2dFusedOp, LinearFusedOp, Conv2dFusedBwdOp, LinearFusedBwdOp, LogitLossGroupOp>(other))
+          return lowerFused(other);
         return lowerBackward(other);
       });
 }

@@ -194,6 +194,8 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     kdrtStage.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, stage.getBatch(), /*training=*/true);
+    if (auto planned = stage->getAttrOfType<IntegerAttr>("arena_bytes"))
+      graph.reserveArena(planned.getInt());
     SmallVector<std::string> trained;
     for (auto grad : stage.getBody().getOps<ParamGradOp>()) {
       graph.gradientNames[grad.getGrad()] = grad.getName().str();

@@ -2,6 +2,7 @@
 #ifndef KD_LIB_CONVERSION_KDTOKDRT_LOWERING_H
 #define KD_LIB_CONVERSION_KDTOKDRT_LOWERING_H
 
+#include "kd/Dialect/KD/KDOps.h"
 #include "kd/Dialect/KDRT/KDRTOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -19,6 +20,8 @@ namespace kd::lowering {
 std::optional<std::string> unsupportedReason(mlir::Operation *op, llvm::StringRef target);
 /// True for the kd ops the lowering knows.
 bool isLowerable(mlir::Operation *op);
+/// True for the kd loss ops that are one fused runtime loss kernel.
+bool isFusedLossKernel(mlir::Operation *op);
 
 /// One graph being lowered (a stage body, a teacher program, an evaluation):
 /// the kd value -> kdrt operand map and the arena its buffers go into.
@@ -36,8 +39,9 @@ public:
   /// Binds a kd value to an existing kdrt value (a model input).
   void bind(mlir::Value kdValue, mlir::Value lowered) { values.map(kdValue, lowered); }
   /// A new arena buffer for the kd value `kdValue` (or the gradient it is
-  /// bound to by kd.param_grad), bound to it.
-  mlir::Value define(mlir::Value kdValue);
+  /// bound to by kd.param_grad), bound to it; at the offset the memory plan
+  /// gave it when `planned` and there is one, else after the arena.
+  mlir::Value define(mlir::Value kdValue, bool planned = true);
   /// A fresh buffer of `type` not bound to any kd value (dropout masks).
   mlir::Value scratch(mlir::MemRefType type);
   mlir::MemRefType memrefFor(mlir::Type kdType);
@@ -47,6 +51,9 @@ public:
   /// Parameter names whose gradient the stage computes.
   llvm::StringSet<> trainedParameters;
   int64_t arenaBytes() const { return arenaEnd; }
+  /// Places buffers the memory plan did not (scratch, masks, values it
+  /// left out) after the planned arena of `bytes`, so they overlap nothing.
+  void reserveArena(int64_t bytes) { arenaEnd = std::max(arenaEnd, bytes); }
   mlir::Value lossBuffer;
 
 private:
@@ -57,6 +64,17 @@ private:
                   llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
   mlir::LogicalResult lowerBackward(mlir::Operation *op);
   mlir::LogicalResult lowerLoss(mlir::Operation *op);
+  mlir::LogicalResult lowerFused(mlir::Operation *op);
+  /// The one kd.loss.grad of a loss (null if none); an error if several.
+  mlir::FailureOr<kd::LossGradOp> lossGradientOf(mlir::Operation *loss);
+  /// A loss kernel's outs: the value, then `slots` gradient slots filled
+  /// from `grad`'s wanted results (`swapped`: the kernel's inputs are the kd
+  /// operands in reverse order).
+  llvm::SmallVector<mlir::Value> lossOutputs(mlir::Operation *loss, kd::LossGradOp grad, unsigned slots,
+                                             bool swapped);
+  /// The post-op chain of a fused layer whose raw result is `raw`.
+  mlir::LogicalResult lowerPostOps(mlir::Operation *op, mlir::Value raw, mlir::ArrayAttr postOps,
+                                   mlir::ValueRange postOperands);
 
   mlir::OpBuilder &builder;
   int64_t batch;
@@ -64,6 +82,9 @@ private:
   mlir::IRMapping values;
   /// Dropout masks by seed, for the backward of the same dropout.
   llvm::DenseMap<int64_t, mlir::Value> dropoutMasks;
+  /// The pre-activation buffer of a training fused layer whose activation's
+  /// backward needs its input (sigmoid, tanh), by the kd result.
+  llvm::DenseMap<mlir::Value, mlir::Value> preActivations;
   int64_t nextId = 0;
   int64_t arenaEnd = 0;
 };
