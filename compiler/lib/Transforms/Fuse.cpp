@@ -189,13 +189,21 @@ void fuseTraining(Operation *anchor) {
     dilation = conv.getDilationAttr();
     groups = conv.getGroupsAttr();
   }
+  // The activation backward ops read the pre-activation value buildFused
+  // erases: keep their incoming gradients and drop their operands first, so
+  // no use of an erased value is left behind.
+  llvm::DenseMap<Operation *, Value> incomingGradient;
+  for (ActivationBwdOp grad : activationGrads) {
+    incomingGradient[grad] = grad.getGradOutput();
+    grad->dropAllReferences();
+  }
   Value output = buildFused(anchor, chain);
 
   // Each layer backward now reads the post-activation output and the
   // activation's incoming gradient.
   for (Operation *layerGrad : layerGrads) {
-    auto activationGrad = layerGrad->getOperand(layerGrad->getNumOperands() - 1).getDefiningOp<ActivationBwdOp>();
-    Value gradOutput = activationGrad.getGradOutput();
+    Value gradOutput =
+        incomingGradient.lookup(layerGrad->getOperand(layerGrad->getNumOperands() - 1).getDefiningOp());
     OpBuilder builder(layerGrad);
     Location loc = layerGrad->getLoc();
     auto activationAttr = ActivationKindAttr::get(builder.getContext(), kind);
