@@ -1,7 +1,10 @@
 //===- Options.cpp - kdc's command line -----------------------------------===//
 #include "Options.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <iterator>
 #include <filesystem>
 #include <system_error>
 
@@ -23,6 +26,61 @@ bool isFlagWithValue(const std::string &arg, const char *name, std::string &valu
   return false;
 }
 
+// Splits `--name=value` / `-name=value`.
+bool splitFlagValue(const std::string &arg, std::string &name, std::string &value) {
+  size_t eq = arg.find('=');
+  if (arg.size() < 2 || arg[0] != '-' || eq == std::string::npos)
+    return false;
+  size_t start = arg[1] == '-' ? 2 : 1;
+  name = arg.substr(start, eq - start);
+  value = arg.substr(eq + 1);
+  return true;
+}
+
+bool parseInteger(const std::string &text, long long &value) {
+  if (text.empty() || text[0] == '-')
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  value = std::strtoll(text.c_str(), &end, 10);
+  return errno == 0 && *end == '\0';
+}
+
+// The options of compile and run; `flag` is `-o` or `--name`.
+bool setRunOption(const std::string &flag, const std::string &value, DriverOptions &opts, std::string &error) {
+  std::string name = flag.substr(flag.find_first_not_of('-'));
+  if (name == "o") {
+    opts.outputPath = value;
+  } else if (name == "out") {
+    opts.runDirectory = value;
+  } else if (name == "backend") {
+    if (value != "reference" && value != "onednn") {
+      error = "unknown backend '" + value + "' (expected 'reference' or 'onednn')";
+      return false;
+    }
+    opts.backend = value;
+  } else if (name == "target") {
+    if (value != "cpu" && value != "gpu") {
+      error = "unknown target '" + value + "' (expected 'cpu' or 'gpu')";
+      return false;
+    }
+    opts.target = value;
+  } else {
+    long long number = 0;
+    if (!parseInteger(value, number)) {
+      error = "--" + name + " needs a non-negative integer, got '" + value + "'";
+      return false;
+    }
+    if (name == "seed")
+      opts.seed = uint64_t(number);
+    else if (name == "max-steps")
+      opts.maxSteps = int64_t(number);
+    else
+      opts.threads = int(number);
+  }
+  return true;
+}
+
 } // namespace
 
 ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::string &error) {
@@ -42,10 +100,16 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
     };
 
     if (optionsEnded || arg.empty() || arg[0] != '-' || arg == "-") {
-      if (!commandSeen && opts.inputs.empty() && arg == "check") {
-        opts.command = Command::Check;
-        commandSeen = true;
-        continue;
+      static const std::pair<const char *, Command> commands[] = {
+          {"check", Command::Check}, {"compile", Command::Compile}, {"run", Command::Run}, {"list", Command::List}};
+      if (!commandSeen && opts.inputs.empty()) {
+        auto named = std::find_if(std::begin(commands), std::end(commands),
+                                  [&](const auto &command) { return arg == command.first; });
+        if (named != std::end(commands)) {
+          opts.command = named->second;
+          commandSeen = true;
+          continue;
+        }
       }
       opts.inputs.push_back(arg);
       continue;
@@ -75,8 +139,15 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         opts.emit = Emit::Checked;
       else if (value == "mlir")
         opts.emit = Emit::MLIR;
+      else if (value == "memory-report")
+        opts.emit = Emit::MemoryReport;
+      else if (value == "lowered")
+        opts.emit = Emit::Lowered;
+      else if (value == "plan")
+        opts.emit = Emit::Plan;
       else {
-        error = "unknown --emit kind '" + value + "' (expected 'ast', 'checked' or 'mlir')";
+        error = "unknown --emit kind '" + value +
+                "' (expected 'ast', 'checked', 'mlir', 'memory-report', 'lowered' or 'plan')";
         return ParseOutcome::UsageError;
       }
     } else if (isFlag(arg, "set")) {
@@ -88,6 +159,23 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         return ParseOutcome::UsageError;
       }
       opts.overrides[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (arg == "-o" || isFlag(arg, "out") || isFlag(arg, "target") || isFlag(arg, "backend")) {
+      if (!takeValue(arg.c_str()))
+        return ParseOutcome::UsageError;
+      if (!setRunOption(arg, value, opts, error))
+        return ParseOutcome::UsageError;
+    } else if (isFlag(arg, "seed") || isFlag(arg, "max-steps") || isFlag(arg, "threads")) {
+      if (!takeValue(arg.c_str()))
+        return ParseOutcome::UsageError;
+      if (!setRunOption(arg, value, opts, error))
+        return ParseOutcome::UsageError;
+    } else if (std::string name; splitFlagValue(arg, name, value) &&
+                                 (name == "target" || name == "out" || name == "backend" || name == "seed" ||
+                                  name == "max-steps" || name == "threads")) {
+      if (!setRunOption("--" + name, value, opts, error))
+        return ParseOutcome::UsageError;
+    } else if (isFlag(arg, "json")) {
+      opts.json = true;
     } else if (isFlag(arg, "verify-diagnostics")) {
       opts.verifyDiagnostics = true;
     } else if (isFlag(arg, "split-input-file")) {
@@ -99,8 +187,19 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
       return ParseOutcome::UsageError;
     }
   }
+  if (opts.command == Command::List)
+    return opts.inputs.empty() ? ParseOutcome::Run
+                               : (error = "list takes no input files", ParseOutcome::UsageError);
   if (opts.inputs.empty()) {
     error = "no input files (see kdc --help)";
+    return ParseOutcome::UsageError;
+  }
+  if ((opts.command == Command::Compile || opts.command == Command::Run) && opts.inputs.size() != 1) {
+    error = std::string(opts.command == Command::Run ? "run" : "compile") + " takes exactly one input file";
+    return ParseOutcome::UsageError;
+  }
+  if (opts.command == Command::Run && opts.emit != Emit::None) {
+    error = "run does not take --emit (use compile --emit=...)";
     return ParseOutcome::UsageError;
   }
   if (opts.emit != Emit::None && opts.inputs.size() != 1) {
@@ -117,12 +216,28 @@ std::string helpText() {
          "\n"
          "COMMANDS:\n"
          "  check                  Load, parse and check the files; print diagnostics only (default)\n"
+         "  compile FILE           Compile FILE to an executable plan (FILE.kdx, or -o OUT.kdx)\n"
+         "  run FILE|RECIPE        Compile and train, evaluate and export; a bare name such as\n"
+         "                         'hinton' is <stdlib>/recipes/hinton.kd\n"
+         "  list                   Print the stdlib recipes with their first header line\n"
          "\n"
          "OPTIONS:\n"
          "  --emit=ast             Print the syntax tree of the root file and stop\n"
          "  --emit=checked         Print the checked program (shapes, stages) and stop\n"
          "  --emit=mlir            Print the program imported into the kd dialect and stop\n"
+         "  --emit=memory-report   Print each stage's planned arena, naive sum, parameter,\n"
+         "                         gradient and optimizer-state bytes and largest buffers\n"
+         "  --emit=lowered         Print the program lowered to the kdrt dialect and stop\n"
+         "  --emit=plan            Print the plan's manifest (JSON) and stop\n"
          "  --mlir-print-debuginfo With --emit=mlir, print each op's .kd source location\n"
+         "  -o FILE                compile: the plan file to write\n"
+         "  --target cpu|gpu       The runtime target to compile for (default: cpu)\n"
+         "  --out DIR              run: the run directory (default: runs/<recipe>-<time>)\n"
+         "  --seed N               The run's seed (initialisation, shuffling, augmentation)\n"
+         "  --max-steps N          run: at most N optimizer steps per stage\n"
+         "  --json                 run: print one JSON object per stage on stdout\n"
+         "  --threads N            run: backend threads (default: one per core)\n"
+         "  --backend NAME         run: reference | onednn (default: onednn)\n"
          "  -I DIR                 Add DIR to the import search path (repeatable)\n"
          "  --stdlib DIR           Use DIR as the standard library\n"
          "                         (default: $KDC_STDLIB, else <kdc>/../share/kdc/stdlib)\n"

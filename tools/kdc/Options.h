@@ -2,8 +2,8 @@
 //
 //   kdc [COMMAND] [OPTIONS] FILE...
 //
-// A command says what to do with the program (only `check` so far; `compile`
-// and `run` will follow), `--emit=` says where to stop and what to print.
+// A command says what to do with the program (`check`, `compile`, `run`,
+// `list`), `--emit=` says where to stop and what to print.
 // Both are ordered enums, so a later phase is one more enumerator and one more
 // step in the driver's pipeline.
 //
@@ -11,17 +11,19 @@
 #ifndef KDC_OPTIONS_H
 #define KDC_OPTIONS_H
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kdc {
 
-enum class Command { Check };
+enum class Command { Check, Compile, Run, List };
 
 // What to print, in pipeline order: the driver runs phases up to the one
 // that produces it.
-enum class Emit { None, AST, Checked, MLIR };
+enum class Emit { None, AST, Checked, MLIR, MemoryReport, Lowered, Plan };
 
 struct DriverOptions {
   Command command = Command::Check;
@@ -33,6 +35,17 @@ struct DriverOptions {
   bool verifyDiagnostics = false;
   bool splitInputFile = false;
   bool printDebugInfo = false; // --mlir-print-debuginfo: locations in --emit=mlir
+
+  // compile and run.
+  std::string target = "cpu";     // --target cpu|gpu
+  std::string outputPath;         // compile -o FILE (default: <stem>.kdx)
+  std::string runDirectory;       // run --out DIR (default: runs/<recipe>-<time>)
+  std::optional<uint64_t> seed;   // --seed N
+  std::optional<int64_t> maxSteps; // --max-steps N
+  bool json = false;              // run --json: one JSON object per stage
+  int threads = 0;                // --threads N (0: one per core)
+  std::string backend;            // --backend reference|onednn
+  std::string commandLine;        // as typed, for the run's manifest
 };
 
 enum class ParseOutcome { Run, ShowHelp, ShowVersion, UsageError };

@@ -5,8 +5,11 @@
 // one `--emit=` asks for. Everything else lives in the libraries.
 //
 //===----------------------------------------------------------------------===//
+#include "CompileAndRun.h"
+#include "EmitMemoryReport.h"
 #include "EmitMlir.h"
 #include "Options.h"
+#include "Recipes.h"
 #include "SplitInput.h"
 #include "VerifyDiagnostics.h"
 
@@ -54,6 +57,11 @@ bool runPipeline(uint32_t file, kd::SourceManager &sm, kd::DiagnosticEngine &dia
   }
   if (opts.emit == Emit::MLIR)
     return kdc::emitMlir(*checked, sm, opts.printDebugInfo, std::cout);
+  if (opts.emit == Emit::MemoryReport)
+    return kdc::emitMemoryReport(*checked, sm, std::cout);
+  if (opts.emit == Emit::Lowered || opts.emit == Emit::Plan || opts.command == kdc::Command::Compile ||
+      opts.command == kdc::Command::Run)
+    return kdc::compileAndRun(file, sm, *checked, opts);
   return true;
 }
 
@@ -125,8 +133,21 @@ int main(int argc, char **argv) {
     break;
   }
 
+  for (int i = 0; i < argc; ++i)
+    opts.commandLine += (i ? " " : "") + std::string(argv[i]);
+  std::string stdlibDir = opts.stdlibDir.empty() ? kdc::defaultStdlibDir(argv[0]) : opts.stdlibDir;
+  if (opts.command == kdc::Command::List) {
+    if (kdc::listRecipes(stdlibDir, std::cout))
+      return kExitOk;
+    std::cerr << "kdc: error: cannot read the recipes of '" << stdlibDir << "'\n";
+    return kExitInputErrors;
+  }
+  // A bare recipe name (`kdc run hinton`) is a stdlib recipe.
+  for (std::string &input : opts.inputs)
+    input = kdc::resolveRecipe(input, stdlibDir);
+
   std::vector<std::string> searchPath;
-  searchPath.push_back(opts.stdlibDir.empty() ? kdc::defaultStdlibDir(argv[0]) : opts.stdlibDir);
+  searchPath.push_back(stdlibDir);
   searchPath.insert(searchPath.end(), opts.includeDirs.begin(), opts.includeDirs.end());
 
   int status = kExitOk;

@@ -121,6 +121,15 @@ LogicalResult GraphLowering::lowerBackward(Operation *op) {
   auto wantedAttr = op->getAttrOfType<DenseBoolArrayAttr>("wanted");
   if (!wantedAttr || !op->getName().getStringRef().ends_with("_bwd"))
     return op->emitError() << "'" << op->getName() << "' has no runtime kernel";
+  // A dropout that drops nothing was an identity forward (no mask ran):
+  // its backward copies the gradient through (a copy, not an alias, so the
+  // result lives at its own planned offset).
+  if (auto dropout = dyn_cast<kd::DropoutBwdOp>(op); dropout && dropout.getP().convertToDouble() == 0.0) {
+    if (op->getNumResults() == 1)
+      kernel<rt::ScaleAddOp>(op->getLoc(), {operand(op->getOperand(0))}, {define(op->getResult(0))},
+                             {builder.getNamedAttr("scales", builder.getDenseF64ArrayAttr({1.0}))});
+    return success();
+  }
   // One out operand per gradient slot: the next result where wanted.
   SmallVector<Value> outs;
   unsigned next = 0;

@@ -227,9 +227,15 @@ LogicalResult GraphLowering::lower(Operation *op) {
       })
       .Case([&](ReshapeOp) { return kernel<rt::ReshapeFwdOp>(loc, ins, {out()}), success(); })
       .Case([&](DropoutOp dropout) {
-        if (!training || dropout.getP().convertToDouble() == 0.0) {
-          // Identity outside training (and when nothing is dropped).
+        if (!training) {
+          // Identity outside training.
           values.map(dropout.getResult(), ins[0]);
+          return success();
+        }
+        if (dropout.getP().convertToDouble() == 0.0) {
+          // Nothing is dropped: a copy, so that the result lives at its own
+          // planned offset rather than aliasing a buffer the plan may reuse.
+          kernel<rt::ScaleAddOp>(loc, ins, {out()}, {named(b, "scales", b.getDenseF64ArrayAttr({1.0}))});
           return success();
         }
         Value y = out();
