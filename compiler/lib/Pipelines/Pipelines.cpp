@@ -7,10 +7,14 @@
 //                         inlines or differentiates it
 //   expand-grafts         graft stages become concrete stages, which the
 //                         following passes treat like any other stage
-//   freeze-teachers       marks frozen applies, so that neither caching nor
-//                         autodiff looks inside a teacher
 //   cache-soft-targets    decides on the still-structured stage whether a
-//                         teacher's outputs can be computed once
+//                         teacher's outputs can be computed once; it runs
+//                         before freeze-teachers because it finds teachers
+//                         by the stage's `frozen` list, which names the
+//                         models, while freeze-teachers points the applies
+//                         at pruned copies (`@T_model.frozen`)
+//   freeze-teachers       marks frozen applies, so that autodiff does not
+//                         look inside a teacher
 //   inline-models         every stage becomes one flat graph
 //   autodiff              backward ops for the trained parameters
 //   fuse                  conv/linear + post-ops, shared log-softmax
@@ -31,8 +35,8 @@ void kd::buildKDPipeline(OpPassManager &pm, llvm::StringRef target) {
   pm.addPass(createKdVerifyShapes());
   pm.addPass(createKdMaterializeAdapters());
   pm.addPass(createKdExpandGrafts());
-  pm.addPass(createKdFreezeTeachers());
   pm.addPass(createKdCacheSoftTargets());
+  pm.addPass(createKdFreezeTeachers());
   pm.addPass(createKdInlineModels());
   pm.addPass(createKdAutodiff());
   pm.addPass(createKdFuse());

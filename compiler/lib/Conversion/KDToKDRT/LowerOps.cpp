@@ -40,6 +40,9 @@ Value GraphLowering::newBuffer(MemRefType type, std::optional<int64_t> plannedOf
 Value GraphLowering::scratch(MemRefType type) { return newBuffer(type, std::nullopt); }
 
 Value GraphLowering::define(Value kdValue, bool usePlan) {
+  // Already given a buffer ahead of its op (a cached teacher output).
+  if (Value existing = values.lookupOrNull(kdValue))
+    return existing;
   MemRefType type = memrefFor(kdValue.getType());
   auto name = gradientNames.find(kdValue);
   if (name != gradientNames.end()) {

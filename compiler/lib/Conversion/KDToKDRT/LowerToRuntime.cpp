@@ -10,6 +10,8 @@
 
 #include "kd/Dialect/KD/KDOps.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace kd {
 #define GEN_PASS_DEF_KDLOWERTORUNTIME
 #include "kd/Conversion/Passes.h.inc"
@@ -202,8 +204,14 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
       if (graph.trainedParameters.insert(grad.getName()).second)
         trained.push_back(grad.getName().str());
     }
+    llvm::SetVector<Operation *> teacherOps = cachedTeacherOps(stage);
     Value loss;
     for (Operation &op : stage.getBody().front()) {
+      if (teacherOps.contains(&op)) {
+        if (&op == teacherOps.front() && failed(lowerTeacherCache(module, stage, teacherOps, graph, inner)))
+          return failure();
+        continue;
+      }
       if (failed(graph.lower(&op)))
         return failure();
       if (auto minimize = dyn_cast<MinimizeOp>(op))
@@ -220,6 +228,72 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     if (auto planned = stage->getAttrOfType<IntegerAttr>("arena_bytes"))
       arena = std::max(arena, planned.getInt());
     kdrtStage.setArenaBytes(arena);
+    return success();
+  }
+
+  /// The ops of a stage --kd-cache-soft-targets marked cached that compute
+  /// the teacher: everything that reads only the batch images, frozen
+  /// parameters and other such ops. Empty when the stage is not cached (or
+  /// caches more than one teacher: the plan holds one cached model).
+  static llvm::SetVector<Operation *> cachedTeacherOps(StageOp stage) {
+    llvm::SetVector<Operation *> ops;
+    auto mode = stage->getAttrOfType<StringAttr>("soft_target_cache");
+    auto keys = stage->getAttrOfType<ArrayAttr>("cache_key");
+    if (!mode || mode.getValue() != "cached" || !keys || keys.size() != 1)
+      return ops;
+    for (Operation &op : stage.getBody().front()) {
+      if (op.getNumResults() == 0 || isa<ParamOp, BatchInputOp, BatchLabelsOp>(op) || lowering::isFusedLossKernel(&op) ||
+          isa<LossGradOp, LossCombineOp, LogitLossGroupOp>(op))
+        continue;
+      bool teacherOnly = true, readsTeacher = false;
+      for (Value operand : op.getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        if (auto param = dyn_cast_or_null<ParamOp>(def)) {
+          teacherOnly &= param->hasAttr("frozen");
+          readsTeacher |= param->hasAttr("frozen");
+        } else if (def && ops.contains(def)) {
+          readsTeacher = true;
+        } else if (!isa_and_nonnull<BatchInputOp>(def)) {
+          teacherOnly = false;
+        }
+      }
+      if (teacherOnly && readsTeacher)
+        ops.insert(&op);
+    }
+    return ops;
+  }
+
+  /// A kdrt.teacher_cache holding the teacher's program; the values the
+  /// rest of the stage reads from it are its outputs, placed after the
+  /// arena (the executor fills them from the cache before each step).
+  LogicalResult lowerTeacherCache(ModuleOp module, StageOp stage, const llvm::SetVector<Operation *> &teacherOps,
+                                  GraphLowering &graph, OpBuilder &builder) {
+    SmallVector<Value> outputs;
+    SmallVector<StringRef> names;
+    SmallVector<std::string> nameStorage;
+    auto entry = cast<DictionaryAttr>(stage->getAttrOfType<ArrayAttr>("cache_key")[0]);
+    std::string model = userName(module, entry.getAs<FlatSymbolRefAttr>("model").getValue());
+    for (Operation *op : teacherOps)
+      for (Value result : op->getResults())
+        if (llvm::any_of(result.getUsers(), [&](Operation *user) { return !teacherOps.contains(user); })) {
+          outputs.push_back(graph.define(result, /*planned=*/false));
+          nameStorage.push_back(model + "/cached" + std::to_string(nameStorage.size()));
+        }
+    if (outputs.empty())
+      return success();
+    for (const std::string &name : nameStorage)
+      names.push_back(name);
+    std::string key = entry.getAs<StringAttr>("key").getValue().str();
+    if (!StringRef(key).starts_with("sha256:"))
+      key = "sha256:" + key;
+    auto cache = builder.create<rt::TeacherCacheOp>(stage.getLoc(), model, key, outputs, builder.getStrArrayAttr(names));
+    Block *body = new Block();
+    cache.getBody().push_back(body);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(body);
+    for (Operation *op : teacherOps)
+      if (failed(graph.lower(op)))
+        return failure();
     return success();
   }
 
