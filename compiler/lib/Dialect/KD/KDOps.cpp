@@ -40,5 +40,29 @@ LogicalResult kd::expectResultShape(Operation *op, Value result, ArrayRef<int64_
                            << formatShape(want);
 }
 
+/// `[w0, w1, ...]` with each double printed as MLIR prints an f64
+/// attribute: the short decimal form when it reads back to the same bits,
+/// else enough digits that it does. A DenseF64ArrayAttr's own printer uses
+/// six significant digits, which loses computed weights such as 1 - 0.9.
+static void printExactF64Array(OpAsmPrinter &printer, Operation *, DenseF64ArrayAttr values) {
+  printer << '[';
+  llvm::interleaveComma(values.asArrayRef(), printer, [&](double value) { printer.printFloat(APFloat(value)); });
+  printer << ']';
+}
+
+static ParseResult parseExactF64Array(OpAsmParser &parser, DenseF64ArrayAttr &values) {
+  SmallVector<double> parsed;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&]() -> ParseResult {
+        double value;
+        if (parser.parseFloat(value))
+          return failure();
+        parsed.push_back(value);
+        return success();
+      }))
+    return failure();
+  values = parser.getBuilder().getDenseF64ArrayAttr(parsed);
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "kd/Dialect/KD/KDOps.cpp.inc"

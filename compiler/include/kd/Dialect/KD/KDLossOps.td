@@ -104,7 +104,9 @@ def KD_LossCombineOp : KD_Op<"loss.combine", [Pure]> {
   let arguments = (ins Variadic<KD_LossValue>:$losses, DenseF64ArrayAttr:$weights,
                        F64Attr:$bias);
   let results = (outs KD_LossValue:$result);
-  let assemblyFormat = "$losses `weights` $weights `bias` $bias attr-dict";
+  // The weights print so that they read back to the same doubles (a
+  // computed weight such as 1 - 0.9 is not the decimal it looks like).
+  let assemblyFormat = "$losses `weights` custom<ExactF64Array>($weights) `bias` $bias attr-dict";
   let hasVerifier = 1;
 }
 
