@@ -3,8 +3,9 @@
 // Every buffer is 64 bytes at batch 2 (16 floats, a label vector and the
 // scalars round up to the alignment). Placed in definition order: %x at 0;
 // %a overlaps %x, so 64; %b is born when %x is dead and reuses 0; %c (read
-// by the loss) overlaps %b: 64; the labels overlap only %c: 0; the loss
-// overlaps %c and the labels: 128; the combine reuses 0.
+// by the loss) overlaps %b: 64. The labels are written before the first
+// kernel, so they live from the step's start and overlap all of these:
+// 128. The loss overlaps %c and the labels: 0; the combine reuses 64.
 // CHECK-LABEL: kd.stage @chain
 // CHECK-SAME: arena_bytes = 192 : i64
 // CHECK-SAME: naive_bytes = 448 : i64
@@ -13,9 +14,9 @@
 // CHECK: kd.relu %{{.*}} {offsets = array<i64: 64>}
 // CHECK: kd.sigmoid %{{.*}} {offsets = array<i64: 0>}
 // CHECK: kd.tanh %{{.*}} {offsets = array<i64: 64>}
-// CHECK: kd.batch_labels {offsets = array<i64: 0>}
-// CHECK: kd.loss.ce {{.*}} {offsets = array<i64: 128>}
-// CHECK: kd.loss.combine {{.*}} {offsets = array<i64: 0>}
+// CHECK: kd.batch_labels {offsets = array<i64: 128>}
+// CHECK: kd.loss.ce {{.*}} {offsets = array<i64: 0>}
+// CHECK: kd.loss.combine {{.*}} {offsets = array<i64: 64>}
 kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
 kd.model @M(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   kd.tap "logits" %x value : tensor<?x8xf32>
@@ -34,15 +35,16 @@ kd.stage @chain attributes {kind = "train", data = @d, split = "train", epochs =
 
 // -----
 
-// Largest first: the 256-byte %big (never read, alive only where it is
-// defined) takes 0; %x, read by the backward at the end, overlaps it and
-// goes above (256). The 64-byte values then reuse the bytes of %big below
-// %x: the linear at 0, %t in the gap above it (64), the loss in the gap
-// above %t (128), the combine at 0 again once the linear and %t are dead.
+// Largest first: the 256-byte %big (never read, alive from the step's
+// start, when the executor writes it, to its op) takes 0; %x, read by the
+// backward at the end, overlaps it and goes above (256). The linear, born
+// after %big is dead, reuses 0. %t is an input too, so it is alive from the
+// start while %big, %x and the linear are: 384. The loss takes the gap
+// above the linear (64), the combine 0 once the linear is dead.
 // The parameter, and its gradient bound by kd.param_grad, are outside the
 // arena; SGD with momentum keeps one more copy of the trained bytes.
 // CHECK-LABEL: kd.stage @params
-// CHECK-SAME: arena_bytes = 384 : i64
+// CHECK-SAME: arena_bytes = 448 : i64
 // CHECK-SAME: grad_bytes = 64 : i64
 // CHECK-SAME: naive_bytes = 640 : i64
 // CHECK-SAME: optimizer_state_bytes = 64 : i64
@@ -51,8 +53,8 @@ kd.stage @chain attributes {kind = "train", data = @d, split = "train", epochs =
 // CHECK: kd.param "M/w" weight zeros : tensor<2x8xf32>
 // CHECK: kd.batch_input {offsets = array<i64: 0>} : tensor<?x16xf32>
 // CHECK: kd.linear {{.*}} {offsets = array<i64: 0>}
-// CHECK: kd.batch_input {offsets = array<i64: 64>} : tensor<?x2xf32>
-// CHECK: kd.loss.mse {{.*}} {offsets = array<i64: 128>}
+// CHECK: kd.batch_input {offsets = array<i64: 384>} : tensor<?x2xf32>
+// CHECK: kd.loss.mse {{.*}} {offsets = array<i64: 64>}
 // CHECK: %[[GW:.*]] = kd.linear_bwd {{.*}} wanted [false, true, false] : (
 // CHECK: kd.param_grad "M/w" %[[GW]]
 // CHECK: kd.loss.combine {{.*}} {offsets = array<i64: 0>}
@@ -72,6 +74,66 @@ kd.stage @params attributes {kind = "train", data = @d, split = "train", epochs 
   kd.param_grad "M/w" %gw : tensor<2x8xf32>
   %s = kd.loss.combine %l weights [1.0] bias 0.0
   kd.minimize %s
+}
+
+// -----
+
+// Labels defined late still live from the step's start: planned from their
+// op (after %x is dead) they would share 64 with %a, which the relu writes
+// after the executor has loaded the labels. Every buffer is 64 bytes.
+// CHECK-LABEL: kd.stage @late_labels
+// CHECK-SAME: arena_bytes = 192 : i64
+// CHECK: kd.batch_input {offsets = array<i64: 0>}
+// CHECK: kd.relu %{{.*}} {offsets = array<i64: 64>}
+// CHECK: kd.sigmoid %{{.*}} {offsets = array<i64: 0>}
+// CHECK: kd.batch_labels {offsets = array<i64: 128>}
+// CHECK: kd.loss.ce {{.*}} {offsets = array<i64: 64>}
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @M(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  kd.tap "logits" %x value : tensor<?x8xf32>
+  kd.output %x : tensor<?x8xf32>
+}
+kd.stage @late_labels attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@M], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8xf32>
+  %a = kd.relu %x : tensor<?x8xf32>
+  %b = kd.sigmoid %a : tensor<?x8xf32>
+  %y = kd.batch_labels : tensor<?xi64>
+  %l = kd.loss.ce %b, %y smoothing 0.0 : tensor<?x8xf32>, tensor<?xi64>
+  kd.minimize %l
+}
+
+// -----
+
+// The loss kernel writes the gradient of its kd.loss.grad together with the
+// value, so the gradient lives from the loss op, not from the kd.loss.grad.
+// Planned from the kd.loss.grad it would take 64, the linear's %y, which the
+// relu still reads after the loss kernel has run; it goes above everything
+// alive from the loss on instead (256). Every buffer is 64 bytes.
+// CHECK-LABEL: kd.stage @loss_grad
+// CHECK-SAME: arena_bytes = 320 : i64
+// CHECK-SAME: naive_bytes = 384 : i64
+// CHECK: kd.batch_input {offsets = array<i64: 0>}
+// CHECK: kd.linear {{.*}} {offsets = array<i64: 64>}
+// CHECK: kd.batch_input {offsets = array<i64: 128>}
+// CHECK: kd.loss.mse {{.*}} {offsets = array<i64: 192>}
+// CHECK: kd.relu {{.*}} {offsets = array<i64: 128>}
+// CHECK: kd.loss.grad {{.*}} {offsets = array<i64: 256>}
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @M(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  kd.tap "logits" %x value : tensor<?x8xf32>
+  kd.output %x : tensor<?x8xf32>
+}
+kd.stage @loss_grad attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@M], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8xf32>
+  %w = kd.param "M/w" weight zeros : tensor<8x8xf32>
+  %y = kd.linear %x, %w : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  %t = kd.batch_input : tensor<?x8xf32>
+  %l = kd.loss.mse %y, %t reduction mean : tensor<?x8xf32>, tensor<?x8xf32>
+  %z = kd.relu %y : tensor<?x8xf32>
+  %g = kd.loss.grad %l scale 1.0 wanted [true, false] : tensor<?x8xf32>
+  %gw = kd.linear_bwd %x, %w, %g wanted [false, true, false] : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x8xf32>) -> tensor<8x8xf32>
+  kd.param_grad "M/w" %gw : tensor<8x8xf32>
+  kd.minimize %l
 }
 
 // -----

@@ -2,8 +2,17 @@
 //
 // Every activation, gradient and loss buffer of a flat stage (forward,
 // losses and backward in one block) or of an evaluation body lives from the
-// op that defines it to its last reader in program order; forward values the
-// backward reads therefore stay alive until that backward op. Buffers are
+// moment the executor writes it to its last reader in program order; forward
+// values the backward reads therefore stay alive until that backward op.
+// Most values are written by their defining op, with two exceptions:
+//
+//  - batch inputs (the images of every view, the labels) are all written
+//    by the executor before the step's first kernel, so they live from the
+//    start of the step wherever their op stands;
+//  - the results of a kd.loss.grad are written by the loss's fused kernel,
+//    in the same call as the loss value, so they live from the loss op.
+//
+// Buffers are
 // placed largest first, each into the smallest gap between the buffers
 // already placed whose lifetimes overlap its own (best fit), or above them:
 // bytes of dead buffers are reused, live ones never shared.
@@ -37,6 +46,18 @@ struct Interval {
 };
 
 bool overlaps(const Interval &a, const Interval &b) { return a.first <= b.last && b.first <= a.last; }
+
+/// Where the executor writes the results of `op`: the step's start for
+/// batch inputs, the loss's kernel for a loss gradient, else `op` itself.
+int64_t firstWrite(Operation &op, Block &block, const llvm::DenseMap<Operation *, int64_t> &position) {
+  if (isa<BatchInputOp, BatchLabelsOp>(op))
+    return 0;
+  if (auto grad = dyn_cast<LossGradOp>(op))
+    if (Operation *loss = grad.getLoss().getDefiningOp())
+      if (Operation *inBlock = block.findAncestorOpInBlock(*loss))
+        return std::min(position.lookup(inBlock), position.lookup(&op));
+  return position.lookup(&op);
+}
 
 /// Best fit of `interval` among the placed intervals it overlaps in time.
 int64_t bestFitOffset(const Interval &interval, ArrayRef<const Interval *> placed) {
@@ -128,7 +149,7 @@ struct KdPlanMemory : kd::impl::KdPlanMemoryBase<KdPlanMemory> {
           if (inBlock)
             last = std::max(last, position[inBlock]);
         }
-        intervals.push_back({result, *bytes, position[&op], last});
+        intervals.push_back({result, *bytes, firstWrite(op, block, position), last});
       }
     }
 

@@ -39,14 +39,12 @@ SmallVector<Value> GraphLowering::lossOutputs(Operation *loss, kd::LossGradOp gr
   // input i, which for a reversed KL is the kd operand 1 - i.
   SmallVector<Value> byOperand(loss->getNumOperands());
   if (grad) {
-    // The memory plan places a kd.loss.grad result as defined where the
-    // kd.loss.grad is, but the kernel writes it earlier, with the loss:
-    // its planned offset may still hold a live value then, so it goes
-    // after the arena instead.
+    // The kernel writes these with the loss value; the memory plan keeps
+    // a kd.loss.grad result alive from its loss op on.
     unsigned next = 0;
     for (auto [index, wanted] : llvm::enumerate(grad.getWanted()))
       if (wanted)
-        byOperand[index] = define(grad.getResult(next++), /*planned=*/false);
+        byOperand[index] = define(grad.getResult(next++));
   }
   for (unsigned slot = 0; slot < slots; ++slot) {
     unsigned kdOperand = swapped ? 1 - slot : slot;

@@ -131,11 +131,9 @@ LogicalResult GraphLowering::lower(Operation *op) {
       .Case([&](TapOp) { return success(); })
       .Case([&](BlockBeginOp) { return success(); })
       .Case([&](BatchInputOp input) {
-        // The executor writes every input before the step's first kernel,
-        // while the memory plan sees it defined where this op is: an input
-        // at a planned offset could be overwritten before it is read, so
-        // inputs go after the arena.
-        Value buffer = define(input.getResult(), /*planned=*/false);
+        // The executor writes every input before the step's first kernel;
+        // the memory plan keeps inputs alive from the step's start.
+        Value buffer = define(input.getResult());
         SmallVector<NamedAttribute> attrs;
         auto load = b.create<rt::LoadBatchOp>(loc, "image", buffer, DictionaryAttr());
         if (DictionaryAttr transform = input.getTransformAttr()) {
@@ -149,7 +147,7 @@ LogicalResult GraphLowering::lower(Operation *op) {
         return success();
       })
       .Case([&](BatchLabelsOp labels) {
-        b.create<rt::LoadBatchOp>(loc, "label", define(labels.getResult(), /*planned=*/false), DictionaryAttr());
+        b.create<rt::LoadBatchOp>(loc, "label", define(labels.getResult()), DictionaryAttr());
         return success();
       })
       .Case([&](Conv2dOp conv) {
