@@ -4,8 +4,18 @@
 // a separate teacher program. It runs once over the split, in order, before
 // the first epoch; its outputs are kept per sample and gathered into their
 // buffers before each step. The outputs are also written to
-// `<run>/cache/<key>.safetensors`; a later run whose plan has the same key
-// (same teacher weights and data) reads them back instead of recomputing.
+// `<run>/cache/<key>.safetensors`; a later run with the same key reads them
+// back instead of recomputing.
+//
+// The plan's key covers what the compiler knows: the teacher's program,
+// parameter names and shapes, and the data spec. The cache is only right
+// for the teacher's weights and the images as they are when it is filled,
+// which the compiler cannot know (the teacher may be trained by an earlier
+// stage, with another seed, or loaded from a file that changed; the data
+// files may have been replaced), so the key used here also carries a hash
+// of the values of every parameter the teacher program reads and of the
+// split's decoded images. A stale cache in a reused run directory then has
+// another name and is never read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +25,7 @@
 #include "kdrt/io/Safetensors.h"
 
 #include <filesystem>
+#include <set>
 
 namespace kdrt::exec {
 
@@ -33,6 +44,36 @@ std::string cacheFileName(const std::string &key) {
   return name + ".safetensors";
 }
 
+/// 64-bit FNV-1a over everything fed to it, in order. Not cryptographic:
+/// it tells a changed teacher or data set from the one a cache was filled
+/// with, which is all a cache key needs.
+class ContentHash {
+public:
+  void add(const void *data, size_t bytes) {
+    const auto *byte = static_cast<const unsigned char *>(data);
+    for (size_t i = 0; i < bytes; ++i) {
+      state ^= byte[i];
+      state *= 0x100000001b3ull;
+    }
+  }
+  void add(const std::string &text) {
+    uint64_t size = text.size();
+    add(&size, sizeof(size));
+    add(text.data(), text.size());
+  }
+  void add(int64_t value) { add(&value, sizeof(value)); }
+  std::string hex() const {
+    static const char digits[] = "0123456789abcdef";
+    std::string text(16, '0');
+    for (int i = 0; i < 16; ++i)
+      text[size_t(i)] = digits[(state >> (60 - 4 * i)) & 0xf];
+    return text;
+  }
+
+private:
+  uint64_t state = 0xcbf29ce484222325ull;
+};
+
 int64_t rowElements(const plan::BufferSpec &buffer) {
   int64_t row = 1;
   for (size_t d = 1; d < buffer.shape.size(); ++d)
@@ -41,6 +82,40 @@ int64_t rowElements(const plan::BufferSpec &buffer) {
 }
 
 } // namespace
+
+Status Session::teacherCacheKey(size_t index, const data::ImageDataset &images,
+                                std::string &key) {
+  const plan::TeacherCacheSpec &spec = planSpec->stages[index].teacherCache;
+  // Every parameter the teacher program reads, in name order.
+  std::set<std::string> params;
+  for (const plan::OpSpec &op : spec.program)
+    for (const plan::Operand &operand : op.in)
+      if (operand.kind == plan::Operand::Kind::Param)
+        params.insert(operand.name);
+  ContentHash hash;
+  std::vector<float> host;
+  for (const std::string &name : params) {
+    if (!store->contains(name))
+      return Status::invalidArgument("teacher cache of stage '" +
+                                     planSpec->stages[index].name +
+                                     "' reads the unknown parameter '" + name +
+                                     "'");
+    Tensor &value = store->value(name);
+    host.resize(size_t(value.numElements()));
+    KDRT_RETURN_IF_ERROR(device->copyOut(host.data(), value.data(),
+                                         host.size() * sizeof(float)));
+    hash.add(name);
+    for (int64_t dim : value.shape().dims())
+      hash.add(dim);
+    hash.add(host.data(), host.size() * sizeof(float));
+  }
+  for (int64_t dim : {images.count, images.channels, images.height,
+                      images.width})
+    hash.add(dim);
+  hash.add(images.pixels.data(), images.pixels.size());
+  key = spec.key + "+" + hash.hex();
+  return Status::success();
+}
 
 Status Session::fillTeacherCache(size_t index,
                                  const data::ImageDataset &images) {
@@ -53,12 +128,20 @@ Status Session::fillTeacherCache(size_t index,
   for (const plan::CacheOutput &output : spec.outputs)
     rows.push_back(rowElements(*stage.graph.findBuffer(output.buffer)));
 
+  // The key of the teacher as it is now, after the stages before this one.
+  std::string runKey;
+  KDRT_RETURN_IF_ERROR(teacherCacheKey(index, images, runKey));
   fs::path cacheDir = fs::path(runDir->path()) / "cache";
-  std::string cachePath = (cacheDir / cacheFileName(spec.key)).string();
+  std::string cachePath = (cacheDir / cacheFileName(runKey)).string();
   if (fs::exists(cachePath)) {
-    io::SafetensorsFile file = io::readSafetensors(cachePath);
+    io::SafetensorsFile file;
+    try {
+      file = io::readSafetensors(cachePath);
+    } catch (const std::exception &) {
+      // A damaged cache file is recomputed and rewritten.
+    }
     auto key = file.metadata.find("key");
-    bool usable = key != file.metadata.end() && key->second == spec.key;
+    bool usable = key != file.metadata.end() && key->second == runKey;
     for (size_t i = 0; usable && i < spec.outputs.size(); ++i) {
       const io::NamedTensor *tensor = file.find(spec.outputs[i].name);
       usable = tensor && tensor->dtype == io::TensorDtype::F32 &&
@@ -108,7 +191,8 @@ Status Session::fillTeacherCache(size_t index,
   }
 
   io::SafetensorsFile file;
-  file.metadata["key"] = spec.key;
+  file.metadata["key"] = runKey;
+  file.metadata["plan_key"] = spec.key;
   file.metadata["stage"] = stage.name;
   for (size_t i = 0; i < spec.outputs.size(); ++i)
     file.tensors.push_back(io::NamedTensor::fromFloats(

@@ -97,6 +97,10 @@ private:
   Status resumeFromCheckpoint(size_t &next);
   Status inferenceProgram(const std::string &model, size_t &index) const;
   Status fillTeacherCache(size_t index, const data::ImageDataset &images);
+  /// The plan's cache key of stage `index` joined with a hash of the
+  /// current values of the teacher's parameters and of `images`.
+  Status teacherCacheKey(size_t index, const data::ImageDataset &images,
+                         std::string &key);
   Status feed(BoundGraph &graph, const data::Batch &batch);
   Status gatherCached(size_t index, const data::Batch &batch);
   Status runEvaluation(size_t index, nlohmann::json &result);
