@@ -99,3 +99,71 @@ kd.stage @distill attributes {kind = "train", data = @d, split = "train", epochs
   kd.param_grad "S/fc.weight" %gfw : tensor<8x128xf32>
   kd.minimize %loss
 }
+
+// -----
+
+// After autodiff the group also takes over the losses' kd.loss.grad ops and
+// the kd.add summing their logits gradients: it yields that sum as `grad`,
+// and each term's weight is its loss.grad's scale, the loss's weight in the
+// minimised loss (here the outer 2 * (...) doubles the combine's weights).
+// CHECK-LABEL: kd.stage @grads
+// CHECK: %[[V:.*]]:2, %[[G:.*]] = kd.loss.logit_group %{{.*}}(%{{.*}}, %{{.*}}) terms [{kind = "kl", {{.*}}weight = 1.800000e+00 : f64}, {kind = "ce", {{.*}}weight = 2.000000e-01 : f64}] : tensor<?x8xf32>(tensor<?x8xf32>, tensor<?xi64>) -> tensor<f32>, tensor<f32> grad tensor<?x8xf32>
+// CHECK-NOT: kd.loss.grad
+// CHECK-NOT: kd.add
+// CHECK: kd.loss.combine %[[V]]#0, %[[V]]#1 weights [9.000000e-01, 1.000000e-01]
+// CHECK: _bwd {{.*}}, %[[G]] wanted [false, true, false]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @S(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  kd.output %x : tensor<?x8xf32>
+}
+kd.stage @grads attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@S], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8xf32>
+  %w = kd.param "S/fc.weight" weight zeros : tensor<8x8xf32>
+  %s = kd.linear %x, %w : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  %t = kd.batch_input : tensor<?x8xf32>
+  %kl = kd.loss.kl %s, %t temperature 4.0 reduction batchmean t2 true reverse false : tensor<?x8xf32>, tensor<?x8xf32>
+  %y = kd.batch_labels : tensor<?xi64>
+  %ce = kd.loss.ce %s, %y smoothing 0.0 : tensor<?x8xf32>, tensor<?xi64>
+  %inner = kd.loss.combine %kl, %ce weights [0.9, 0.1] bias 0.0
+  %loss = kd.loss.combine %inner weights [2.0] bias 0.0
+  %gce = kd.loss.grad %ce scale 0.2 wanted [true, false] : tensor<?x8xf32>
+  %gkl = kd.loss.grad %kl scale 1.8 wanted [true, false] : tensor<?x8xf32>
+  %gs = kd.add %gce, %gkl : tensor<?x8xf32>, tensor<?x8xf32>
+  %gw = kd.linear_bwd %x, %w, %gs wanted [false, true, false] : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x8xf32>) -> tensor<8x8xf32>
+  kd.param_grad "S/fc.weight" %gw : tensor<8x8xf32>
+  kd.minimize %loss
+}
+
+// -----
+
+// The logits gradients of the CE and KL are summed together with an MSE's:
+// no value is their sum alone, so the group could not replace their
+// gradients, and the losses stay separate kernels.
+// CHECK-LABEL: kd.stage @mixed
+// CHECK-NOT: kd.loss.logit_group
+// CHECK: kd.loss.kl
+// CHECK: kd.loss.ce
+// CHECK: kd.loss.grad
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @S(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  kd.output %x : tensor<?x8xf32>
+}
+kd.stage @mixed attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@S], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8xf32>
+  %w = kd.param "S/fc.weight" weight zeros : tensor<8x8xf32>
+  %s = kd.linear %x, %w : (tensor<?x8xf32>, tensor<8x8xf32>) -> tensor<?x8xf32>
+  %t = kd.batch_input : tensor<?x8xf32>
+  %kl = kd.loss.kl %s, %t temperature 4.0 reduction batchmean t2 true reverse false : tensor<?x8xf32>, tensor<?x8xf32>
+  %y = kd.batch_labels : tensor<?xi64>
+  %ce = kd.loss.ce %s, %y smoothing 0.0 : tensor<?x8xf32>, tensor<?xi64>
+  %m = kd.loss.mse %s, %t reduction mean : tensor<?x8xf32>, tensor<?x8xf32>
+  %loss = kd.loss.combine %kl, %ce, %m weights [0.5, 0.3, 0.2] bias 0.0
+  %gm = kd.loss.grad %m scale 0.2 wanted [true, false] : tensor<?x8xf32>
+  %gce = kd.loss.grad %ce scale 0.3 wanted [true, false] : tensor<?x8xf32>
+  %a = kd.add %gm, %gce : tensor<?x8xf32>, tensor<?x8xf32>
+  %gkl = kd.loss.grad %kl scale 0.5 wanted [true, false] : tensor<?x8xf32>
+  %gs = kd.add %a, %gkl : tensor<?x8xf32>, tensor<?x8xf32>
+  %gw = kd.linear_bwd %x, %w, %gs wanted [false, true, false] : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x8xf32>) -> tensor<8x8xf32>
+  kd.param_grad "S/fc.weight" %gw : tensor<8x8xf32>
+  kd.minimize %loss
+}

@@ -15,7 +15,7 @@
 
 bool kdc::compileProgram(const kd::CheckedProgram &program, const kd::SourceManager &sources,
                          const std::string &target, CompileOutput output, std::ostream &os,
-                         kdrt::plan::Plan &plan) {
+                         kdrt::plan::Plan &plan, bool fuse) {
   mlir::MLIRContext context;
   // The .kd line says where; the op's generic form would only add noise.
   context.printOpOnDiagnostic(false);
@@ -44,7 +44,10 @@ bool kdc::compileProgram(const kd::CheckedProgram &program, const kd::SourceMana
   if (!module)
     return false;
   mlir::PassManager pm(&context);
-  kd::buildKDPipeline(pm, target);
+  kd::KDPipelineOptions options;
+  options.target = target;
+  options.fuse = fuse;
+  kd::buildKDPipeline(pm, options);
   if (mlir::failed(pm.run(*module)))
     return false;
   if (output == CompileOutput::Lowered) {

@@ -22,11 +22,11 @@ enum class CompileOutput {
 
 /// Imports `program`, runs exactly kd::buildKDPipeline(target) (what
 /// `kd-opt --kd-<target>-pipeline` runs) and serialises the kdrt module into
-/// `plan`. The header fields already set in `plan` (producer, spec file and
+/// `plan` (`fuse` false leaves --kd-fuse out). The header fields already set in `plan` (producer, spec file and
 /// hash, seed) are kept; `target` is recorded. Errors are printed to stderr
 /// at the op's .kd location; returns false after any.
 bool compileProgram(const kd::CheckedProgram &program, const kd::SourceManager &sources, const std::string &target,
-                    CompileOutput output, std::ostream &os, kdrt::plan::Plan &plan);
+                    CompileOutput output, std::ostream &os, kdrt::plan::Plan &plan, bool fuse = true);
 
 /// The manifest JSON of a plan (--emit=plan).
 std::string planManifest(const kdrt::plan::Plan &plan);

@@ -25,7 +25,7 @@ bool kdc::compileAndRun(uint32_t root, const kd::SourceManager &sources, const k
   plan.seed = opts.seed.value_or(0);
 
   CompileOutput output = opts.emit == Emit::Lowered ? CompileOutput::Lowered : CompileOutput::Plan;
-  if (!compileProgram(program, sources, opts.target, output, std::cout, plan))
+  if (!compileProgram(program, sources, opts.target, output, std::cout, plan, opts.fuse))
     return false;
   if (opts.emit == Emit::Lowered)
     return true;

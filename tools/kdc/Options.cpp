@@ -174,6 +174,8 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
                                   name == "max-steps" || name == "threads")) {
       if (!setRunOption("--" + name, value, opts, error))
         return ParseOutcome::UsageError;
+    } else if (isFlag(arg, "no-fuse")) {
+      opts.fuse = false;
     } else if (isFlag(arg, "json")) {
       opts.json = true;
     } else if (isFlag(arg, "verify-diagnostics")) {
@@ -232,6 +234,7 @@ std::string helpText() {
          "  --mlir-print-debuginfo With --emit=mlir, print each op's .kd source location\n"
          "  -o FILE                compile: the plan file to write\n"
          "  --target cpu|gpu       The runtime target to compile for (default: cpu)\n"
+         "  --no-fuse              Compile without --kd-fuse (to compare with the fused plan)\n"
          "  --out DIR              run: the run directory (default: runs/<recipe>-<time>)\n"
          "  --seed N               The run's seed (initialisation, shuffling, augmentation)\n"
          "  --max-steps N          run: at most N optimizer steps per stage\n"

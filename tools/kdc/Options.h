@@ -38,6 +38,7 @@ struct DriverOptions {
 
   // compile and run.
   std::string target = "cpu";     // --target cpu|gpu
+  bool fuse = true;               // --no-fuse: compile without --kd-fuse
   std::string outputPath;         // compile -o FILE (default: <stem>.kdx)
   std::string runDirectory;       // run --out DIR (default: runs/<recipe>-<time>)
   std::optional<uint64_t> seed;   // --seed N

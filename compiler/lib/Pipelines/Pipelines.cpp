@@ -17,7 +17,8 @@
 //                         look inside a teacher
 //   inline-models         every stage becomes one flat graph
 //   autodiff              backward ops for the trained parameters
-//   fuse                  conv/linear + post-ops, shared log-softmax
+//   fuse                  conv/linear + post-ops; CE/KL on the same logits
+//                         with their gradients as one logit loss group
 //   plan-memory           offsets of the final op sequence
 //   lower-to-runtime      legality check for the target, then kd -> kdrt
 //
@@ -31,7 +32,7 @@
 
 using namespace mlir;
 
-void kd::buildKDPipeline(OpPassManager &pm, llvm::StringRef target) {
+void kd::buildKDPipeline(OpPassManager &pm, const KDPipelineOptions &options) {
   pm.addPass(createKdVerifyShapes());
   pm.addPass(createKdMaterializeAdapters());
   pm.addPass(createKdExpandGrafts());
@@ -39,24 +40,49 @@ void kd::buildKDPipeline(OpPassManager &pm, llvm::StringRef target) {
   pm.addPass(createKdFreezeTeachers());
   pm.addPass(createKdInlineModels());
   pm.addPass(createKdAutodiff());
-  pm.addPass(createKdFuse());
+  if (options.fuse)
+    pm.addPass(createKdFuse());
   pm.addPass(createKdPlanMemory());
   KdLowerToRuntimeOptions lowering;
-  lowering.target = target.str();
+  lowering.target = options.target;
   pm.addPass(createKdLowerToRuntime(lowering));
+}
+
+void kd::buildKDPipeline(OpPassManager &pm, llvm::StringRef target) {
+  KDPipelineOptions options;
+  options.target = target.str();
+  buildKDPipeline(pm, options);
 }
 
 void kd::buildKDCpuPipeline(OpPassManager &pm) { buildKDPipeline(pm, "cpu"); }
 
 void kd::buildKDGpuPipeline(OpPassManager &pm) { buildKDPipeline(pm, "gpu"); }
 
+namespace {
+
+/// The pipelines' options on kd-opt's command line.
+struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
+  Option<bool> fuse{*this, "fuse", llvm::cl::desc("Run --kd-fuse (default: true)"), llvm::cl::init(true)};
+};
+
+void buildFor(OpPassManager &pm, const PipelineCommandLine &commandLine, llvm::StringRef target) {
+  kd::KDPipelineOptions options;
+  options.target = target.str();
+  options.fuse = commandLine.fuse;
+  kd::buildKDPipeline(pm, options);
+}
+
+} // namespace
+
 void kd::registerKDPipelines() {
-  PassPipelineRegistration<>("kd-cpu-pipeline",
-                             "The whole compilation of `kdc compile --target cpu`: kd passes, then the "
-                             "lowering to kdrt for the CPU runtime",
-                             buildKDCpuPipeline);
-  PassPipelineRegistration<>("kd-gpu-pipeline",
-                             "The whole compilation of `kdc compile --target gpu`: kd passes, then the "
-                             "lowering to kdrt for the GPU runtime",
-                             buildKDGpuPipeline);
+  PassPipelineRegistration<PipelineCommandLine>(
+      "kd-cpu-pipeline",
+      "The whole compilation of `kdc compile --target cpu`: kd passes, then the lowering to kdrt for the CPU "
+      "runtime",
+      [](OpPassManager &pm, const PipelineCommandLine &options) { buildFor(pm, options, "cpu"); });
+  PassPipelineRegistration<PipelineCommandLine>(
+      "kd-gpu-pipeline",
+      "The whole compilation of `kdc compile --target gpu`: kd passes, then the lowering to kdrt for the GPU "
+      "runtime",
+      [](OpPassManager &pm, const PipelineCommandLine &options) { buildFor(pm, options, "gpu"); });
 }

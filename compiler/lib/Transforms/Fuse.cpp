@@ -224,27 +224,96 @@ void fuseTraining(Operation *anchor) {
     grad->erase();
 }
 
-/// A CE or KL loss that can join a group on its logits, with its weight in
-/// the loss.combine that reads it.
+/// A CE or KL loss that can join a group on its logits: its value is read
+/// by one loss.combine and, in a differentiated stage, by one kd.loss.grad
+/// that asks for the logits' gradient only (the group offers no target
+/// gradient).
 struct GroupMember {
   Operation *loss;
   LossCombineOp combine;
   unsigned combineIndex;
+  LossGradOp grad; // null when the loss has no gradient (frozen or weight 0)
 };
 
-/// The weight of `loss` when its only reader is one loss.combine.
 std::optional<GroupMember> groupMember(Operation *loss) {
-  if (!loss->hasOneUse())
+  GroupMember member{loss, LossCombineOp(), 0, LossGradOp()};
+  for (OpOperand &use : loss->getResult(0).getUses()) {
+    Operation *user = use.getOwner();
+    if (auto combine = dyn_cast<LossCombineOp>(user); combine && !member.combine) {
+      member.combine = combine;
+      member.combineIndex = use.getOperandNumber();
+      continue;
+    }
+    if (auto grad = dyn_cast<LossGradOp>(user); grad && !member.grad) {
+      ArrayRef<bool> wanted = grad.getWanted();
+      if (wanted.empty() || !wanted.front() || llvm::is_contained(wanted.drop_front(), true))
+        return std::nullopt;
+      member.grad = grad;
+      continue;
+    }
     return std::nullopt;
-  OpOperand &use = *loss->getUses().begin();
-  auto combine = dyn_cast<LossCombineOp>(use.getOwner());
-  if (!combine)
+  }
+  if (!member.combine)
     return std::nullopt;
-  return GroupMember{loss, combine, use.getOperandNumber()};
+  return member;
+}
+
+/// The kd.add ops autodiff built to sum exactly the members' logits
+/// gradients (in any association), and that sum; nothing when the gradients
+/// are read elsewhere or summed together with other gradients, since the
+/// group then cannot replace them with its one gradient.
+struct GradientSum {
+  Value sum;
+  SmallVector<AddOp> adds;
+};
+
+std::optional<GradientSum> memberGradientSum(ArrayRef<GroupMember> members) {
+  llvm::MapVector<Value, unsigned> covered; // value -> member gradients it sums
+  for (GroupMember member : members)
+    if (member.grad)
+      covered[member.grad.getResult(0)] = 1;
+  unsigned total = covered.size();
+  GradientSum result;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (unsigned i = 0; i < covered.size(); ++i) {
+      auto [value, count] = *(covered.begin() + i);
+      if (count == total)
+        continue;
+      if (!value.hasOneUse())
+        return std::nullopt;
+      auto add = dyn_cast<AddOp>(*value.getUsers().begin());
+      if (!add || covered.count(add.getResult()))
+        continue;
+      Value other = add.getLhs() == value ? add.getRhs() : add.getLhs();
+      auto it = covered.find(other);
+      if (it == covered.end() || other == value)
+        continue;
+      unsigned sum = count + it->second;
+      covered[add.getResult()] = sum;
+      result.adds.push_back(add);
+      changed = true;
+    }
+  }
+  for (auto [value, count] : covered) {
+    if (count == total) {
+      result.sum = value;
+      continue;
+    }
+    // A partial sum must feed the chain only.
+    if (!value.hasOneUse() || !isa<AddOp>(*value.getUsers().begin()))
+      return std::nullopt;
+  }
+  if (!result.sum)
+    return std::nullopt;
+  return result;
 }
 
 /// Replaces each set of two or more CE / KL losses on the same logits in
-/// `block` by one kd.loss.logit_group.
+/// `block` by one kd.loss.logit_group. In a differentiated stage the group
+/// also takes over the losses' kd.loss.grad ops and the kd.add ops summing
+/// them: its `grad` is the weighted sum of the terms' gradients, each term
+/// weighted by its loss.grad's scale (its weight in the minimised loss).
 void groupLogitLosses(Block &block) {
   llvm::MapVector<Value, SmallVector<GroupMember>> byLogits;
   for (Operation &op : block) {
@@ -263,13 +332,24 @@ void groupLogitLosses(Block &block) {
   for (auto &[logits, members] : byLogits) {
     if (members.size() < 2)
       continue;
+    bool differentiated = llvm::any_of(members, [](const GroupMember &m) { return bool(m.grad); });
+    std::optional<GradientSum> gradientSum;
+    if (differentiated) {
+      gradientSum = memberGradientSum(members);
+      if (!gradientSum)
+        continue; // the separate kernels stay, each writing its gradient
+    }
     Operation *last = members.back().loss;
     OpBuilder builder(last);
     SmallVector<Attribute> terms;
     SmallVector<Value> targets;
     SmallVector<Location> locs;
     for (GroupMember &member : members) {
+      // Without gradients the weight only documents the term; with them it
+      // is the runtime's gradScale, 0 for a loss autodiff left without one.
       double weight = member.combine.getWeights()[member.combineIndex];
+      if (differentiated)
+        weight = member.grad ? member.grad.getScale().convertToDouble() : 0.0;
       SmallVector<NamedAttribute> fields;
       fields.push_back(builder.getNamedAttr("weight", builder.getF64FloatAttr(weight)));
       if (auto ce = dyn_cast<CrossEntropyLossOp>(member.loss)) {
@@ -289,8 +369,19 @@ void groupLogitLosses(Block &block) {
       locs.push_back(member.loss->getLoc());
     }
     SmallVector<Type> valueTypes(members.size(), members.front().loss->getResult(0).getType());
-    auto group = builder.create<LogitLossGroupOp>(builder.getFusedLoc(locs), valueTypes, /*grad=*/Type(),
-                                                  logits, targets, builder.getArrayAttr(terms));
+    Type gradType = differentiated ? logits.getType() : Type();
+    auto group = builder.create<LogitLossGroupOp>(builder.getFusedLoc(locs), valueTypes, gradType, logits, targets,
+                                                  builder.getArrayAttr(terms));
+    if (gradientSum) {
+      gradientSum->sum.replaceAllUsesWith(group.getGrad());
+      // Later adds read earlier ones: erase from the last built.
+      llvm::sort(gradientSum->adds, [](AddOp a, AddOp b) { return b->isBeforeInBlock(a); });
+      for (AddOp add : gradientSum->adds)
+        add->erase();
+      for (GroupMember &member : members)
+        if (member.grad)
+          member.grad->erase();
+    }
     for (auto [member, value] : llvm::zip(members, group.getValues())) {
       member.loss->getResult(0).replaceAllUsesWith(value);
       member.loss->erase();

@@ -3,7 +3,9 @@
 // One row per op name: the operand signature of its `in` and `out` lists
 // and a binder that reads the attributes and returns the call. Signatures
 // are strings, one character per operand: 'r' required, 'o' optional (null
-// allowed), '+' one or more required operands (variadic ops). The operand
+// allowed), '+' one or more required operands (variadic ops; at most one
+// '+', between fixed slots: "r+" is one operand then one or more, "+o" one
+// or more then an optional one). The operand
 // order is the order of the backend entry's tensor arguments (Backend.h):
 // `in` holds the const tensors, `out` the tensors written.
 //
@@ -193,6 +195,102 @@ Status scaleAdd(OpContext &ctx, const std::vector<double> &scales,
   }
   return ctx.backend->copyIn(result.data(), sum.data(),
                              count * sizeof(float));
+}
+
+/// The terms of a logit_loss_group, from its `terms` attribute.
+LogitLossGroupDesc logitLossGroupDesc(const Attrs &attrs, const json &raw,
+                                      size_t targets) {
+  const json *list = attrs.find("terms");
+  if (!list || !list->is_array() || list->empty())
+    attrs.fail("terms", "expected a non-empty array of term objects");
+  if (list->size() != targets)
+    attrs.fail("terms", "has " + std::to_string(list->size()) +
+                            " terms for " + std::to_string(targets) +
+                            " targets");
+  LogitLossGroupDesc desc;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json &entry = (*list)[i];
+    if (!entry.is_object())
+      attrs.fail("terms", "each term is an object");
+    Attrs term(entry, "", "");
+    std::string where = "terms[" + std::to_string(i) + "]";
+    LogitLossTerm t;
+    std::string kind = entry.contains("kind") && entry["kind"].is_string()
+                           ? entry["kind"].get<std::string>()
+                           : "";
+    auto number = [&](const char *key, double fallback) {
+      const json *value = term.find(key);
+      if (!value)
+        return fallback;
+      if (!value->is_number())
+        attrs.fail(where + "." + key, "expected a number");
+      return value->get<double>();
+    };
+    t.weight = number("weight", 1);
+    if (kind == "ce") {
+      t.kind = LogitLossTermKind::CrossEntropy;
+      t.labelSmoothing = number("label_smoothing", 0);
+      const json *soft = term.find("soft_targets");
+      t.softTargets = soft && soft->is_boolean() && soft->get<bool>();
+    } else if (kind == "kl") {
+      t.kind = LogitLossTermKind::KlDiv;
+      t.temperature = number("temperature", 1);
+      if (!(t.temperature > 0))
+        attrs.fail(where + ".temperature", "must be positive");
+      const json *t2 = term.find("scale_by_temperature_squared");
+      t.scaleByTemperatureSquared = !t2 || !t2->is_boolean() || t2->get<bool>();
+      std::string reduction = "batchmean";
+      if (const json *r = term.find("reduction"); r && r->is_string())
+        reduction = r->get<std::string>();
+      if (reduction == "batchmean" || reduction == "batch_mean")
+        t.reduction = Reduction::BatchMean;
+      else if (reduction == "sum")
+        t.reduction = Reduction::Sum;
+      else if (reduction == "mean")
+        t.reduction = Reduction::Mean;
+      else
+        attrs.fail(where + ".reduction", "unknown reduction '" + reduction +
+                                             "' (expected batchmean, sum or mean)");
+    } else {
+      attrs.fail(where + ".kind", "expected \"ce\" or \"kl\"");
+    }
+    if (!desc.append(t))
+      attrs.fail("terms", "has more than " +
+                              std::to_string(LogitLossGroupDesc::kCapacity) +
+                              " terms");
+  }
+  (void)raw;
+  return desc;
+}
+
+/// One logitLossGroup call: the backend writes the values into one [count]
+/// tensor, which is then copied into each term's value buffer (the plan
+/// keeps one rank-0 buffer per loss value, as the separate kernels do).
+Status logitLossGroup(OpContext &ctx, const LogitLossGroupDesc &desc,
+                      const OpInputs &in, const OpOutputs &out) {
+  size_t count = size_t(desc.count);
+  std::vector<const Tensor *> targets(in.begin() + 1, in.end());
+  void *storage = nullptr;
+  KDRT_RETURN_IF_ERROR(ctx.backend->allocate(count * sizeof(float), &storage));
+  Tensor losses = Tensor::view(static_cast<float *>(storage),
+                               Shape{int64_t(count)});
+  std::vector<float> values(count);
+  Status status = ctx.backend->logitLossGroup(desc, *in[0], targets, losses,
+                                              out[count]);
+  if (status.ok())
+    status = ctx.backend->copyOut(values.data(), storage,
+                                  count * sizeof(float));
+  ctx.backend->deallocate(storage);
+  KDRT_RETURN_IF_ERROR(status);
+  for (size_t i = 0; i < count; ++i) {
+    if (out[i]->numElements() != 1)
+      return Status::invalidArgument(
+          "logit_loss_group: the value of term " + std::to_string(i) +
+          " needs a one-element buffer, got " + out[i]->shape().toString());
+    KDRT_RETURN_IF_ERROR(
+        ctx.backend->copyIn(out[i]->data(), &values[i], sizeof(float)));
+  }
+  return Status::success();
 }
 
 const std::map<std::string, OpRow> &opTable() {
@@ -755,6 +853,20 @@ const std::map<std::string, OpRow> &opTable() {
       });
     }};
 
+    t["logit_loss_group"] = {"r+", "+o", [](const Attrs &a,
+                                            const plan::OpSpec &op) {
+      LogitLossGroupDesc d =
+          logitLossGroupDesc(a, op.attrs, op.in.size() - 1);
+      if (op.out.size() != op.in.size())
+        a.fail("terms", "needs one value per term and the gradient as outs (" +
+                            std::to_string(op.in.size()) + "), got " +
+                            std::to_string(op.out.size()));
+      return BoundOpFn([d](OpContext &c, const OpInputs &i,
+                           const OpOutputs &o) {
+        return logitLossGroup(c, d, i, o);
+      });
+    }};
+
     t["scale_add"] = {"+", "r", [](const Attrs &a, const plan::OpSpec &op) {
       std::vector<double> scales = a.reals("scales");
       if (scales.size() != op.in.size())
@@ -774,15 +886,22 @@ const std::map<std::string, OpRow> &opTable() {
 void checkOperands(const std::vector<plan::Operand> &operands,
                    const std::string &signature, const std::string &opName,
                    const std::string &where, const std::string &prefix) {
-  bool variadic = signature == "+";
-  if (variadic ? operands.empty() : operands.size() != signature.size())
+  size_t plus = signature.find('+');
+  bool variadic = plus != std::string::npos;
+  size_t fixed = variadic ? signature.size() - 1 : signature.size();
+  if (variadic ? operands.size() < fixed + 1 : operands.size() != fixed)
     throw PlanError(prefix + "." + where + ": " + opName + " takes " +
-                    (variadic ? std::string("one or more")
-                              : std::to_string(signature.size())) +
+                    (variadic ? std::to_string(fixed + 1) + " or more"
+                              : std::to_string(fixed)) +
                     " '" + where + "' operands, got " +
                     std::to_string(operands.size()));
+  size_t trailing = variadic ? signature.size() - plus - 1 : 0;
   for (size_t k = 0; k < operands.size(); ++k) {
-    char slot = variadic ? 'r' : signature[k];
+    char slot = 'r';
+    if (!variadic || k < plus)
+      slot = signature[k];
+    else if (k >= operands.size() - trailing)
+      slot = signature[signature.size() - (operands.size() - k)];
     if (slot != 'o' && operands[k].kind == plan::Operand::Kind::None)
       throw PlanError(prefix + "." + where + "[" + std::to_string(k) +
                       "]: operand of " + opName + " must not be null");

@@ -4,6 +4,7 @@
 // memory plan keeps them alive from where the executor and the loss kernel
 // write them); only scratch buffers go after the planned arena.
 // RUN: kd-opt --kd-lower-to-runtime -split-input-file %s | FileCheck %s
+// RUN: kd-opt --kd-lower-to-runtime=target=gpu -split-input-file %s | FileCheck %s --check-prefix=GPU
 
 kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>,
     mean = array<f64>, std = array<f64>, classes = 3 : i64, class_names = [], splits = []}
@@ -68,9 +69,12 @@ kd.model @S_model(%i: tensor<?x1x1x4xf32>) -> tensor<?x4xf32> {
   kd.output %x : tensor<?x4xf32>
 }
 kd.student @S untrained attributes {model = @S_model}
-// A logit group: one kernel per term with its weight as grad_scale, the
+// A logit group: one logit_loss_group kernel writes both values and the
+// weighted sum of the terms' gradients. The GPU backend has no such entry:
+// there it is one kernel per term with its weight as grad_scale, the
 // gradients summed.
 // CHECK-LABEL: kdrt.stage @group
+// GPU-LABEL: kdrt.stage @group
 kd.stage @group attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64,
     steps = 0 : i64, trained = [@S_model], frozen = [], frozen_parts = [],
     optimizer = {kind = "sgd", lr = 5.000000e-02 : f64}, groups = []} {
@@ -78,16 +82,22 @@ kd.stage @group attributes {kind = "train", data = @d, split = "train", epochs =
   %s = kd.reshape %i : tensor<?x1x1x4xf32> -> tensor<?x4xf32>
   %t = kd.reshape %i : tensor<?x1x1x4xf32> -> tensor<?x4xf32>
   %y = kd.batch_labels : tensor<?xi64>
-  // CHECK: %[[GKL:.*]] = kdrt.buffer 4 {{.*}} : memref<2x4xf32>
-  // CHECK: %[[KL:.*]] = kdrt.buffer 5 {{.*}} : memref<f32>
-  // CHECK: kdrt.kl_div_loss ins({{.*}}) outs(%[[KL]], %[[GKL]], %{{.*}} : memref<f32>, memref<2x4xf32>, none)
-  // CHECK-SAME: grad_scale = 9.000000e-01
-  // CHECK-SAME: temperature = 4.000000e+00
-  // CHECK: %[[GCE:.*]] = kdrt.buffer 6 {{.*}} : memref<2x4xf32>
-  // CHECK: %[[CE:.*]] = kdrt.buffer 7 {{.*}} : memref<f32>
-  // CHECK: kdrt.cross_entropy_loss ins({{.*}}) outs(%[[CE]], %[[GCE]] : memref<f32>, memref<2x4xf32>)
-  // CHECK-SAME: grad_scale = 1.000000e-01
-  // CHECK: kdrt.scale_add ins(%[[GKL]], %[[GCE]] : memref<2x4xf32>, memref<2x4xf32>)
+  // CHECK-NOT: kdrt.kl_div_loss
+  // CHECK-NOT: kdrt.cross_entropy_loss
+  // CHECK: kdrt.logit_loss_group ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<2x4xf32>, memref<2x4xf32>, memref<2xf32>) outs(%{{.*}}, %{{.*}}, %{{.*}} : memref<f32>, memref<f32>, memref<2x4xf32>)
+  // CHECK-SAME: terms = [{kind = "kl", reduction = "batchmean", scale_by_temperature_squared = true, temperature = 4.000000e+00 : f64, weight = 9.000000e-01 : f64}, {kind = "ce", label_smoothing = 0.000000e+00 : f64, soft_targets = false, weight = 1.000000e-01 : f64}]
+  // CHECK-NOT: memref<2x4xf32>) outs
+  // CHECK: kdrt.scale_add ins(%{{.*}}, %{{.*}} : memref<f32>, memref<f32>)
+  // GPU: %[[GKL:.*]] = kdrt.buffer 4 {{.*}} : memref<2x4xf32>
+  // GPU: %[[KL:.*]] = kdrt.buffer 5 {{.*}} : memref<f32>
+  // GPU: kdrt.kl_div_loss ins({{.*}}) outs(%[[KL]], %[[GKL]], %{{.*}} : memref<f32>, memref<2x4xf32>, none)
+  // GPU-SAME: grad_scale = 9.000000e-01
+  // GPU-SAME: temperature = 4.000000e+00
+  // GPU: %[[GCE:.*]] = kdrt.buffer 6 {{.*}} : memref<2x4xf32>
+  // GPU: %[[CE:.*]] = kdrt.buffer 7 {{.*}} : memref<f32>
+  // GPU: kdrt.cross_entropy_loss ins({{.*}}) outs(%[[CE]], %[[GCE]] : memref<f32>, memref<2x4xf32>)
+  // GPU-SAME: grad_scale = 1.000000e-01
+  // GPU: kdrt.scale_add ins(%[[GKL]], %[[GCE]] : memref<2x4xf32>, memref<2x4xf32>)
   %kl, %ce, %g = kd.loss.logit_group %s(%t, %y) terms [
       {kind = "kl", temperature = 4.0 : f64, reduction = "batchmean", t2 = true, weight = 0.9 : f64},
       {kind = "ce", smoothing = 0.0 : f64, weight = 0.1 : f64}]

@@ -13,12 +13,25 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+
 namespace kd {
 
+/// What a pipeline may be asked to leave out.
+struct KDPipelineOptions {
+  /// "cpu" or "gpu".
+  std::string target = "cpu";
+  /// Run --kd-fuse. Off only to compare a program with its unfused self
+  /// (`kdc --no-fuse`, `kd-opt --kd-cpu-pipeline=fuse=false`): both must
+  /// train the same weights.
+  bool fuse = true;
+};
+
 /// Appends the whole compilation for `target` ("cpu" or "gpu"): shape
-/// verification, adapters, grafts, frozen teachers, soft-target caching,
+/// verification, adapters, grafts, soft-target caching, frozen teachers,
 /// inlining, autodiff, fusion, memory planning and the lowering to kdrt.
 void buildKDPipeline(mlir::OpPassManager &pm, llvm::StringRef target);
+void buildKDPipeline(mlir::OpPassManager &pm, const KDPipelineOptions &options);
 
 /// buildKDPipeline for the oneDNN / reference CPU runtime.
 void buildKDCpuPipeline(mlir::OpPassManager &pm);

@@ -13,9 +13,12 @@
 //    the fused chain computes;
 //  - kd.<layer>_fused_bwd becomes the activation's backward, then the
 //    layer's;
-//  - kd.loss.logit_group becomes one CE / KL kernel per term, each writing
-//    its value and its gradient with the term's weight as grad_scale, and a
-//    scale_add of those gradients when there are several.
+//  - kd.loss.logit_group becomes one logit_loss_group kernel, which writes
+//    every term's value and the weighted sum of the terms' gradients into
+//    the one logits gradient. For a target without that entry (GPU) it is
+//    one CE / KL kernel per term, each writing its value and its gradient
+//    with the term's weight as grad_scale, and a scale_add of those
+//    gradients when there are several.
 //
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
@@ -179,6 +182,8 @@ LogicalResult GraphLowering::lowerFused(Operation *op) {
                                   [&](ValueRange ins, ValueRange outs) { kernel<rt::LinearBwdOp>(loc, ins, outs); });
       })
       .Case([&](LogitLossGroupOp group) -> LogicalResult {
+        if (logitLossGroupKernel)
+          return lowerLogitLossGroup(group);
         Value logits = operand(group.getLogits());
         ArrayAttr terms = group.getTerms();
         Value grad = group.getGrad();
@@ -218,4 +223,44 @@ LogicalResult GraphLowering::lowerFused(Operation *op) {
         return success();
       })
       .Default([](Operation *other) { return other->emitError("is not an op of --kd-fuse"); });
+}
+
+LogicalResult GraphLowering::lowerLogitLossGroup(LogitLossGroupOp group) {
+  OpBuilder &b = builder;
+  SmallVector<Value> ins = {operand(group.getLogits())};
+  for (Value target : group.getTargets())
+    ins.push_back(operand(target));
+  SmallVector<Value> outs;
+  for (Value value : group.getValues())
+    outs.push_back(define(value));
+  outs.push_back(group.getGrad() ? define(group.getGrad()) : null());
+  // The runtime's LogitLossTerm fields, named as the separate loss kernels
+  // name them.
+  SmallVector<Attribute> terms;
+  for (auto [index, entry] : llvm::enumerate(group.getTerms())) {
+    auto term = cast<DictionaryAttr>(entry);
+    auto number = [&](StringRef key, double fallback) {
+      return b.getF64FloatAttr(numberOr(term, key, fallback));
+    };
+    SmallVector<NamedAttribute> fields = {b.getNamedAttr("weight", number("weight", 1.0))};
+    StringAttr kind = term.getAs<StringAttr>("kind");
+    if (kind && kind.getValue() == "ce") {
+      bool soft = isa<FloatType>(cast<RankedTensorType>(group.getTargets()[index].getType()).getElementType());
+      fields.push_back(b.getNamedAttr("kind", kind));
+      fields.push_back(b.getNamedAttr("label_smoothing", number("smoothing", 0.0)));
+      fields.push_back(b.getNamedAttr("soft_targets", b.getBoolAttr(soft)));
+    } else if (kind && kind.getValue() == "kl") {
+      auto reduction = term.getAs<StringAttr>("reduction");
+      auto t2 = term.getAs<BoolAttr>("t2");
+      fields.push_back(b.getNamedAttr("kind", kind));
+      fields.push_back(b.getNamedAttr("temperature", number("temperature", 1.0)));
+      fields.push_back(b.getNamedAttr("reduction", reduction ? reduction : b.getStringAttr("batchmean")));
+      fields.push_back(b.getNamedAttr("scale_by_temperature_squared", b.getBoolAttr(t2 && t2.getValue())));
+    } else {
+      return group.emitError() << "logit group term " << index << " is neither 'ce' nor 'kl'";
+    }
+    terms.push_back(b.getDictionaryAttr(fields));
+  }
+  kernel<rt::LogitLossGroupOp>(group.getLoc(), ins, outs, {b.getNamedAttr("terms", b.getArrayAttr(terms))});
+  return success();
 }

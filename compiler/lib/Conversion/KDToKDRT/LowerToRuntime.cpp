@@ -196,6 +196,8 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     kdrtStage.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, stage.getBatch(), /*training=*/true);
+    // The GPU backend has no logitLossGroup entry.
+    graph.logitLossGroupKernel = target != "gpu";
     if (auto planned = stage->getAttrOfType<IntegerAttr>("arena_bytes"))
       graph.reserveArena(planned.getInt());
     SmallVector<std::string> trained;

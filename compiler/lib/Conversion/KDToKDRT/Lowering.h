@@ -50,6 +50,9 @@ public:
   llvm::DenseMap<mlir::Value, std::string> gradientNames;
   /// Parameter names whose gradient the stage computes.
   llvm::StringSet<> trainedParameters;
+  /// Whether the target's backends have the logit_loss_group entry (the CPU
+  /// ones); without it a kd.loss.logit_group becomes one kernel per term.
+  bool logitLossGroupKernel = true;
   int64_t arenaBytes() const { return arenaEnd; }
   /// Places buffers the memory plan did not (scratch, masks, values it
   /// left out) after the planned arena of `bytes`, so they overlap nothing.
@@ -65,6 +68,8 @@ private:
   mlir::LogicalResult lowerBackward(mlir::Operation *op);
   mlir::LogicalResult lowerLoss(mlir::Operation *op);
   mlir::LogicalResult lowerFused(mlir::Operation *op);
+  /// A kd.loss.logit_group as one logit_loss_group kernel.
+  mlir::LogicalResult lowerLogitLossGroup(kd::LogitLossGroupOp group);
   /// The one kd.loss.grad of a loss (null if none); an error if several.
   mlir::FailureOr<kd::LossGradOp> lossGradientOf(mlir::Operation *loss);
   /// A loss kernel's outs: the value, then `slots` gradient slots filled

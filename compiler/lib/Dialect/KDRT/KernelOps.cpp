@@ -5,16 +5,27 @@ using namespace mlir;
 
 namespace {
 
-/// Checks one operand list against a runtime signature string.
+/// Checks one operand list against a runtime signature string: one
+/// character per operand, except a '+' that stands for one or more required
+/// operands between the fixed slots around it.
 LogicalResult verifyOperandList(Operation *op, OperandRange operands, StringRef signature,
                                 StringRef which) {
-  bool variadic = signature == "+";
-  if (variadic ? operands.empty() : operands.size() != signature.size())
-    return op->emitOpError() << "takes " << (variadic ? std::string("one or more")
-                                                      : std::to_string(signature.size()))
+  size_t plus = signature.find('+');
+  bool variadic = plus != StringRef::npos;
+  size_t fixed = variadic ? signature.size() - 1 : signature.size();
+  if (variadic ? operands.size() < fixed + 1 : operands.size() != fixed)
+    return op->emitOpError() << "takes " << (variadic ? std::to_string(fixed + 1) + " or more"
+                                                      : std::to_string(fixed))
                              << " '" << which << "' operands, got " << operands.size();
+  size_t trailing = variadic ? signature.size() - plus - 1 : 0;
   for (auto [index, operand] : llvm::enumerate(operands)) {
-    char slot = variadic ? 'r' : signature[index];
+    char slot;
+    if (!variadic || index < plus)
+      slot = signature[index];
+    else if (index >= operands.size() - trailing)
+      slot = signature[signature.size() - (operands.size() - index)];
+    else
+      slot = 'r';
     if (slot != 'o' && isa<NoneType>(operand.getType()))
       return op->emitOpError() << which << " operand #" << index << " is required and must not be null";
   }
@@ -71,6 +82,26 @@ LogicalResult kd::rt::verifyKernelOp(Operation *op, StringRef inSignature, Strin
       scales && size_t(scales.size()) != ins.size())
     return op->emitOpError() << "needs one scale per input (" << ins.size() << "), got "
                              << scales.size();
+  if (auto terms = op->getAttrOfType<ArrayAttr>("terms")) {
+    // logit_loss_group: the logits and one target per term in, one value
+    // per term and the gradient out.
+    if (ins.size() != terms.size() + 1 || outs.size() != terms.size() + 1)
+      return op->emitOpError() << "has " << terms.size() << " terms, so it takes " << terms.size() + 1
+                               << " 'ins' and " << terms.size() + 1 << " 'outs' operands";
+    for (auto [index, entry] : llvm::enumerate(terms)) {
+      auto term = cast<DictionaryAttr>(entry);
+      auto kind = term.getAs<StringAttr>("kind");
+      if (!kind || !llvm::is_contained({"ce", "kl"}, kind.getValue()))
+        return op->emitOpError() << "term " << index << " needs kind \"ce\" or \"kl\"";
+      if (!term.getAs<FloatAttr>("weight"))
+        return op->emitOpError() << "term " << index << " needs a float 'weight'";
+      if (kind.getValue() == "kl") {
+        auto temperature = term.getAs<FloatAttr>("temperature");
+        if (!temperature || !(temperature.getValueAsDouble() > 0))
+          return op->emitOpError() << "term " << index << " needs a positive 'temperature'";
+      }
+    }
+  }
   if (auto postOps = op->getAttrOfType<ArrayAttr>("post_ops")) {
     for (Attribute entry : postOps) {
       auto kind = cast<DictionaryAttr>(entry).getAs<StringAttr>("kind");

@@ -4,7 +4,9 @@
 // destination-passing style: `ins` are the tensors the backend entry reads,
 // `outs` those it writes, each in the entry's argument order. The in and
 // out signatures are the runtime's: 'r' a required operand, 'o' an optional
-// one (`kdrt.null` allowed), '+' one or more. Attributes are the fields of
+// one (`kdrt.null` allowed), '+' one or more required operands (at most one
+// '+' per signature, between fixed slots: "r+" is one operand then one or
+// more, "+o" one or more then an optional one). Attributes are the fields of
 // the runtime's op descriptors in snake_case, typed, so that a wrong
 // attribute is caught here rather than when the plan is bound.
 //
@@ -157,6 +159,16 @@ def KDRT_RkdAngleLossOp : KDRT_KernelOp<"rkd_angle_loss", "rr", "ro",
 def KDRT_DkdLossOp : KDRT_KernelOp<"dkd_loss", "rrr", "ro",
     "Decoupled KD on logits and labels, with the student's gradient",
     !con((ins F64Attr:$alpha, F64Attr:$beta, F64Attr:$temperature), KDRT_GradScale)>;
+
+// One call for the CE / KL terms of kd.loss.logit_group: ins are the
+// logits, then one target per term; outs one value per term, then the
+// logits' gradient (the weighted sum of the terms') or kdrt.null. `terms`
+// holds each term's descriptor: kind ("ce" | "kl"), weight (its gradScale)
+// and label_smoothing, soft_targets or temperature, reduction,
+// scale_by_temperature_squared.
+def KDRT_LogitLossGroupOp : KDRT_KernelOp<"logit_loss_group", "r+", "+o",
+    "CE and KL terms on shared logits with one log-softmax per temperature",
+    (ins DictArrayAttr:$terms)>;
 
 def KDRT_ScaleAddOp : KDRT_KernelOp<"scale_add", "+", "r",
     "Weighted sum out = sum_i scales[i] * in[i] of loss values or gradients",
