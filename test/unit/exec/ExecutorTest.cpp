@@ -148,9 +148,16 @@ TEST_F(ExecutorTest, TeacherCacheTrainsLikeRecomputation) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i)
     EXPECT_NEAR(a[i], b[i], 1e-5) << i;
-  fs::path cacheFile = dir / "cached.run" / "cache" /
-                       "sha256_test-teacher.safetensors";
-  EXPECT_TRUE(fs::exists(cacheFile));
+  // One cache file, named by the plan's key and a hash of the teacher's
+  // weights and the images: sha256_test-teacher_<hash>.safetensors.
+  std::vector<fs::path> cacheFiles;
+  for (const auto &entry :
+       fs::directory_iterator(dir / "cached.run" / "cache"))
+    cacheFiles.push_back(entry.path());
+  ASSERT_EQ(cacheFiles.size(), 1u);
+  fs::path cacheFile = cacheFiles.front();
+  EXPECT_EQ(cacheFile.filename().string().rfind("sha256_test-teacher_", 0),
+            0u);
 
   // A second run reads the cache file instead of recomputing: corrupt
   // values in a valid file show up in the result.
