@@ -34,7 +34,9 @@ kd.model @M(%x: tensor<?x4x8x8xf32>) -> tensor<?x4x8x8xf32> {
 // CHECK: kd.param "adapters/s.fuse.proj0.weight" {{.*}} : tensor<16x256xf32>
 // CHECK-LABEL: kd.model @s_fuse_proj1_model(%{{.*}}: tensor<?x256xf32>) -> tensor<?x1x16xf32>
 // CHECK-LABEL: kd.model @s_fuse_fuse_model(%{{.*}}: tensor<?x2x16xf32>) -> tensor<?x16xf32>
-// CHECK: kd.mha {{.*}} heads 4
+// CHECK: kd.param "adapters/s.fuse.attn.q_weight" weight xavier_uniform {gain = 0.70710678118654{{[0-9]*}} : f64} : tensor<16x16xf32>
+// CHECK: kd.param "adapters/s.fuse.attn.out_bias" bias zeros : tensor<16xf32>
+// CHECK: kd.mha {{.*}} heads 4 : (tensor<?x2x16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<?x2x16xf32>
 // CHECK: kd.adaptive_pool avg %{{.*}} to [1, 16] : tensor<?x1x2x16xf32> -> tensor<?x1x1x16xf32>
 // CHECK-LABEL: kd.stage @s attributes
 // CHECK-SAME: trained = [@M, @s_a1_model, @s_a3_model, @s_lin_model, @s_cp_model, @s_fuse_proj0_model, @s_fuse_proj1_model, @s_fuse_fuse_model]

@@ -217,13 +217,26 @@ Value LayerEmitter::tokenLayer() {
       emitError(location) << "mha with attention dropout is not supported by the runtime";
       return nullptr;
     }
-    Value inProj = learnable("in_proj", ParamRole::Weight, simpleInit(InitKind::XavierUniform));
-    Value inBias = learnable("in_bias", ParamRole::Bias, simpleInit(InitKind::Zeros));
-    Value outProj = learnable("out_proj", ParamRole::Weight, simpleInit(InitKind::XavierUniform));
-    Value outBias = learnable("out_bias", ParamRole::Bias, simpleInit(InitKind::Zeros));
-    if (!inProj || !inBias || !outProj || !outBias)
+    // nn.MultiheadAttention's init: its packed [3D, D] in-projection is
+    // Xavier-uniform, bound sqrt(6 / 4D); each [D, D] slice here gets the
+    // same bound from Xavier with gain 1/sqrt(2). The output projection is
+    // a default nn.Linear (Kaiming-uniform with a = sqrt(5), bound
+    // 1/sqrt(D)); every bias starts at zero.
+    InitSpec inProjection = simpleInit(InitKind::XavierUniform);
+    inProjection.gain = 1.0 / std::sqrt(2.0);
+    InitSpec outProjection = simpleInit(InitKind::KaimingUniform);
+    outProjection.fan = "fan_in";
+    outProjection.gain = std::sqrt(1.0 / 3.0);
+    SmallVector<Value, 8> weights;
+    for (const char *projection : {"q", "k", "v", "out"}) {
+      std::string name = projection;
+      weights.push_back(learnable(name + "_weight", ParamRole::Weight, name == "out" ? outProjection : inProjection));
+      weights.push_back(learnable(name + "_bias", ParamRole::Bias, simpleInit(InitKind::Zeros)));
+    }
+    if (llvm::is_contained(weights, Value()))
       return nullptr;
-    return builder.create<MultiHeadAttentionOp>(location, resultType(), inputs[0], inProj, inBias, outProj, outBias,
+    return builder.create<MultiHeadAttentionOp>(location, resultType(), inputs[0], weights[0], weights[1], weights[2],
+                                                weights[3], weights[4], weights[5], weights[6], weights[7],
                                                 i64(intAttr("heads", 1)));
   }
   // attention_pool

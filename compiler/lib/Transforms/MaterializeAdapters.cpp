@@ -147,14 +147,23 @@ LogicalResult MaterializeAdaptersPass::materialize(AttentionFuseOp fuse, StageOp
   ModelOp fusion = buildModel(
       b, loc, modelName(fuse.getName(), "_fuse_model"), sequence.getType(), [&](OpBuilder &inner, Value x) -> Value {
         std::string attn = prefix + ".attn";
-        double bound = 1.0 / std::sqrt(double(dim));
-        Value inProj = buildParam(inner, loc, attn + ".in_proj_weight", ParamRole::Weight, InitKind::XavierUniform,
-                                  {3 * dim, dim});
-        Value inBias = buildParam(inner, loc, attn + ".in_proj_bias", ParamRole::Bias, InitKind::Zeros, {3 * dim});
-        Value outProj = buildParam(inner, loc, attn + ".out_proj.weight", ParamRole::Weight, InitKind::Uniform,
-                                   {dim, dim}, {}, {}, bound);
-        Value outBias = buildParam(inner, loc, attn + ".out_proj.bias", ParamRole::Bias, InitKind::Zeros, {dim});
-        x = inner.create<MultiHeadAttentionOp>(loc, x.getType(), x, inProj, inBias, outProj, outBias,
+        // nn.MultiheadAttention's init (see the importer's mha): Xavier over
+        // the packed in-projection, i.e. gain 1/sqrt(2) per [dim, dim]
+        // slice; the output projection a default nn.Linear; zero biases.
+        double outBound = 1.0 / std::sqrt(double(dim));
+        SmallVector<Value, 8> weights;
+        for (StringRef projection : {"q", "k", "v", "out"}) {
+          std::string name = attn + "." + projection.str();
+          if (projection == "out")
+            weights.push_back(buildParam(inner, loc, name + "_weight", ParamRole::Weight, InitKind::Uniform,
+                                         {dim, dim}, {}, {}, outBound));
+          else
+            weights.push_back(buildParam(inner, loc, name + "_weight", ParamRole::Weight, InitKind::XavierUniform,
+                                         {dim, dim}, {}, 1.0 / std::sqrt(2.0)));
+          weights.push_back(buildParam(inner, loc, name + "_bias", ParamRole::Bias, InitKind::Zeros, {dim}));
+        }
+        x = inner.create<MultiHeadAttentionOp>(loc, x.getType(), x, weights[0], weights[1], weights[2], weights[3],
+                                               weights[4], weights[5], weights[6], weights[7],
                                                inner.getI64IntegerAttr(heads));
         // The mean over the tokens: as a [1, tokens, dim] image, average
         // pooling to [1, dim] averages exactly over the tokens.

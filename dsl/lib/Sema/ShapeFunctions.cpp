@@ -211,7 +211,11 @@ ShapeResult attention(const ShapeQuery &q) {
     return ShapeResult::failure("mha width " + std::to_string(d) + " of " + str(x) +
                                 " is not divisible by heads " + std::to_string(heads));
   ShapeResult r = ShapeResult::success(x);
-  r.learnable = {{"in_proj", {3 * d, d}}, {"in_bias", {3 * d}}, {"out_proj", {d, d}}, {"out_bias", {d}}};
+  // Separate projections, named as the runtime's attention entry takes them.
+  for (const char *projection : {"q", "k", "v", "out"}) {
+    r.learnable.push_back({std::string(projection) + "_weight", {d, d}});
+    r.learnable.push_back({std::string(projection) + "_bias", {d}});
+  }
   return r;
 }
 

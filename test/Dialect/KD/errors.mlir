@@ -217,17 +217,25 @@ func.func @f(%a: tensor<?x4x16xf32>, %b: tensor<?x8x4xf32>) {
 
 // -----
 
-func.func @f(%x: tensor<?x4x18xf32>, %wi: tensor<54x18xf32>, %bi: tensor<54xf32>, %wo: tensor<18x18xf32>, %bo: tensor<18xf32>) {
+func.func @f(%x: tensor<?x4x18xf32>, %w: tensor<18x18xf32>, %b: tensor<18xf32>) {
   // expected-error @+1 {{width 18 is not divisible by 4 heads}}
-  %y = kd.mha %x, %wi, %bi, %wo, %bo heads 4 : (tensor<?x4x18xf32>, tensor<54x18xf32>, tensor<54xf32>, tensor<18x18xf32>, tensor<18xf32>) -> tensor<?x4x18xf32>
+  %y = kd.mha %x, %w, %b, %w, %b, %w, %b, %w, %b heads 4 : (tensor<?x4x18xf32>, tensor<18x18xf32>, tensor<18xf32>, tensor<18x18xf32>, tensor<18xf32>, tensor<18x18xf32>, tensor<18xf32>, tensor<18x18xf32>, tensor<18xf32>) -> tensor<?x4x18xf32>
   return
 }
 
 // -----
 
-func.func @f(%x: tensor<?x4x16xf32>, %wi: tensor<32x16xf32>, %bi: tensor<48xf32>, %wo: tensor<16x16xf32>, %bo: tensor<16xf32>) {
-  // expected-error @+1 {{in_proj must be [48, 16], got [32, 16]}}
-  %y = kd.mha %x, %wi, %bi, %wo, %bo heads 4 : (tensor<?x4x16xf32>, tensor<32x16xf32>, tensor<48xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
+func.func @f(%x: tensor<?x4x16xf32>, %w: tensor<16x16xf32>, %packed: tensor<48x16xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{k_weight must be [16, 16], got [48, 16]}}
+  %y = kd.mha %x, %w, %b, %packed, %b, %w, %b, %w, %b heads 4 : (tensor<?x4x16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<48x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x4x16xf32>, %w: tensor<16x16xf32>, %b: tensor<16xf32>, %short: tensor<8xf32>) {
+  // expected-error @+1 {{out_bias must be [16], got [8]}}
+  %y = kd.mha %x, %w, %b, %w, %b, %w, %b, %w, %short heads 4 : (tensor<?x4x16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<8xf32>) -> tensor<?x4x16xf32>
   return
 }
 

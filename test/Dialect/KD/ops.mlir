@@ -176,11 +176,10 @@ func.func @layers(%img: tensor<?x16x8x8xf32>, %tok: tensor<?x4x16xf32>, %vec: te
   %cc = kd.concat %img, %mu axis 1 : (tensor<?x16x8x8xf32>, tensor<?x16x8x8xf32>) -> tensor<?x32x8x8xf32>
   // CHECK: kd.matmul %{{.*}}, %{{.*}} transpose_rhs : (tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x4x4xf32>
   %mm = kd.matmul %tok, %tok transpose_rhs : (tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x4x4xf32>
-  %wi = "test.wi"() : () -> tensor<48x16xf32>
-  %bi = "test.bi"() : () -> tensor<48xf32>
+  %wq = "test.wq"() : () -> tensor<16x16xf32>
   %wo = "test.wo"() : () -> tensor<16x16xf32>
-  // CHECK: kd.mha %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} heads 4
-  %mh = kd.mha %tok, %wi, %bi, %wo, %b heads 4 : (tensor<?x4x16xf32>, tensor<48x16xf32>, tensor<48xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
+  // CHECK: kd.mha %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} heads 4
+  %mh = kd.mha %tok, %wq, %b, %wq, %b, %wq, %b, %wo, %b heads 4 : (tensor<?x4x16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
   %pw = "test.pw"() : () -> tensor<1x16x1x1xf32>
   %pb = "test.pb"() : () -> tensor<1xf32>
   // CHECK: kd.attention_pool
@@ -236,7 +235,7 @@ func.func @backward(%img: tensor<?x16x8x8xf32>, %w: tensor<16x16x3x3xf32>, %c: t
   // CHECK: kd.l2_normalize_bwd
   %l2g = kd.l2_normalize_bwd %vec, %vec eps 1.0e-12 wanted [true] : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
   // CHECK: kd.mha_bwd
-  %mhg:5 = kd.mha_bwd %tok, %wi, %bi, %lw, %c, %tok heads 4 wanted [true, true, true, true, true] : (tensor<?x4x16xf32>, tensor<48x16xf32>, tensor<48xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<?x4x16xf32>) -> (tensor<?x4x16xf32>, tensor<48x16xf32>, tensor<48xf32>, tensor<16x16xf32>, tensor<16xf32>)
+  %mhg:3 = kd.mha_bwd %tok, %lw, %c, %lw, %c, %lw, %c, %lw, %c, %tok heads 4 wanted [true, true, false, false, false, false, false, true, false] : (tensor<?x4x16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<?x4x16xf32>) -> (tensor<?x4x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>)
   // CHECK: kd.attention_pool_bwd
   %apg2:2 = kd.attention_pool_bwd %img, %pw, %img wanted [true, true, false] : (tensor<?x16x8x8xf32>, tensor<1x16x1x1xf32>, tensor<?x16x8x8xf32>) -> (tensor<?x16x8x8xf32>, tensor<1x16x1x1xf32>)
   // CHECK: kd.tokens_bwd

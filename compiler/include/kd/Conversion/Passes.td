@@ -14,8 +14,8 @@ def KdLowerToRuntime : Pass<"kd-lower-to-runtime", "mlir::ModuleOp"> {
     and the target at the op's `.kd` location:
 
     ```
-    student.kd:12:3: error: 'kd.mha' has no runtime kernel on target 'cpu':
-        the runtime takes separate Q, K and V projections, not a packed one
+    student.kd:12:3: error: 'kd.apply' has no runtime kernel on target 'cpu':
+        is left in a stage: the stage is not flat (run --kd-inline-models first)
     ```
 
     Then each stage becomes a `kdrt.stage`: every tensor value an arena

@@ -18,8 +18,6 @@ std::optional<std::string> kd::lowering::unsupportedReason(Operation *op, String
     return std::string("is left in a stage: the stage is not flat (run --kd-inline-models first)");
   if (isa<AdaptOp, AttentionFuseOp>(op))
     return std::string("is left in a stage: run --kd-materialize-adapters first");
-  if (isa<MultiHeadAttentionOp, MultiHeadAttentionBwdOp>(op))
-    return std::string("the runtime takes separate Q, K and V projections, not a packed one");
   if (isa<EnsembleOp, MeanOp, NormalizeOp>(op))
     return std::string("has no runtime kernel (ensembles are combined before lowering)");
   if (target != "cpu" && target != "gpu")

@@ -236,6 +236,10 @@ LogicalResult GraphLowering::lowerBackward(Operation *op) {
       .Case([&](kd::L2NormalizeBwdOp n) {
         return kernel<rt::L2NormalizeBwdOp>(loc, ins, outs, {f64("eps", n.getEps().convertToDouble())}), success();
       })
+      .Case([&](kd::MultiHeadAttentionBwdOp mha) {
+        kernel<rt::MultiHeadAttentionBwdOp>(loc, ins, outs, {i64("num_heads", mha.getNumHeads())});
+        return success();
+      })
       .Case([&](kd::AttentionPoolBwdOp ap) {
         kernel<rt::AttentionPoolBwdOp>(loc, {operand(ap.getInput()), operand(ap.getWeight()), operand(ap.getBias()),
                                              operand(ap.getGradOutput())},

@@ -91,17 +91,17 @@ StringRef activationName(ActivationKind kind) { return stringifyActivationKind(k
 } // namespace
 
 bool kd::lowering::isLowerable(Operation *op) {
-  return isa<ParamOp, BatchInputOp, BatchLabelsOp, Conv2dOp, LinearOp, BatchNormOp, LayerNormOp, GroupNormOp,
-             ReluOp, GeluOp, SigmoidOp, TanhOp, SoftmaxOp, Pool2dOp, AdaptivePoolOp, ResizeOp, AddOp, MulOp,
-             ConcatOp, ReshapeOp, DropoutOp, MatMulOp, L2NormalizeOp, AttentionPoolOp, TokensOp, ClsTokenOp,
-             PosEmbedOp, SelectTokenOp, TapOp, BlockBeginOp, OutputOp, MinimizeOp, ParamGradOp,
-             CrossEntropyLossOp, KlDivLossOp, MseLossOp, L1LossOp, SmoothL1LossOp, CosineLossOp,
-             AttentionTransferLossOp, RkdDistanceLossOp, RkdAngleLossOp, DkdLossOp, LossCombineOp, Conv2dBwdOp,
-             LinearBwdOp, BatchNormBwdOp, LayerNormBwdOp, GroupNormBwdOp, ActivationBwdOp, SoftmaxBwdOp,
-             Pool2dBwdOp, AdaptivePoolBwdOp, ResizeBwdOp, BinaryBwdOp, ConcatBwdOp, ReshapeBwdOp, DropoutBwdOp,
-             MatMulBwdOp, L2NormalizeBwdOp, AttentionPoolBwdOp, TokensBwdOp, ClsTokenBwdOp, PosEmbedBwdOp,
-             SelectTokenBwdOp, YieldOp, LossGradOp, Conv2dFusedOp, LinearFusedOp, Conv2dFusedBwdOp,
-             LinearFusedBwdOp, BatchNormScaleShiftOp, LogitLossGroupOp>(op);
+  return isa<ParamOp, BatchInputOp, BatchLabelsOp, Conv2dOp, LinearOp, BatchNormOp, LayerNormOp, GroupNormOp, ReluOp,
+             GeluOp, SigmoidOp, TanhOp, SoftmaxOp, Pool2dOp, AdaptivePoolOp, ResizeOp, AddOp, MulOp, ConcatOp,
+             ReshapeOp, DropoutOp, MatMulOp, L2NormalizeOp, MultiHeadAttentionOp, AttentionPoolOp, TokensOp, ClsTokenOp,
+             PosEmbedOp, SelectTokenOp, TapOp, BlockBeginOp, OutputOp, MinimizeOp, ParamGradOp, CrossEntropyLossOp,
+             KlDivLossOp, MseLossOp, L1LossOp, SmoothL1LossOp, CosineLossOp, AttentionTransferLossOp, RkdDistanceLossOp,
+             RkdAngleLossOp, DkdLossOp, LossCombineOp, Conv2dBwdOp, LinearBwdOp, BatchNormBwdOp, LayerNormBwdOp,
+             GroupNormBwdOp, ActivationBwdOp, SoftmaxBwdOp, Pool2dBwdOp, AdaptivePoolBwdOp, ResizeBwdOp, BinaryBwdOp,
+             ConcatBwdOp, ReshapeBwdOp, DropoutBwdOp, MatMulBwdOp, L2NormalizeBwdOp, MultiHeadAttentionBwdOp,
+             AttentionPoolBwdOp, TokensBwdOp, ClsTokenBwdOp, PosEmbedBwdOp, SelectTokenBwdOp, YieldOp, LossGradOp,
+             Conv2dFusedOp, LinearFusedOp, Conv2dFusedBwdOp, LinearFusedBwdOp, BatchNormScaleShiftOp,
+             LogitLossGroupOp>(op);
 }
 
 bool kd::lowering::isFusedLossKernel(Operation *op) {
@@ -255,6 +255,11 @@ LogicalResult GraphLowering::lower(Operation *op) {
       .Case([&](L2NormalizeOp n) {
         return kernel<rt::L2NormalizeFwdOp>(loc, ins, {out()}, {f64("eps", n.getEps().convertToDouble())}),
                success();
+      })
+      .Case([&](MultiHeadAttentionOp mha) {
+        // The kd operands are the runtime entry's, in its order.
+        kernel<rt::MultiHeadAttentionFwdOp>(loc, ins, {out()}, {i64("num_heads", mha.getNumHeads())});
+        return success();
       })
       .Case([&](AttentionPoolOp ap) {
         kernel<rt::AttentionPoolFwdOp>(loc, {ins[0], ins[1], ap.getBias() ? ins[2] : null()}, {out()});

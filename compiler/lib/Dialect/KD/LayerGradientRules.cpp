@@ -290,11 +290,14 @@ LogicalResult MatMulOp::buildBackward(OpBuilder &b, ValueRange resultGrads, Arra
 
 LogicalResult MultiHeadAttentionOp::buildBackward(OpBuilder &b, ValueRange resultGrads, ArrayRef<bool> wanted,
                                                   SmallVectorImpl<Value> &operandGrads) {
-  return buildFromSlots(*this, resultGrads, wanted, {0, 1, 2, 3, 4}, operandGrads,
+  // Operand i is gradient slot i: the runtime entry writes the input's
+  // gradient, then the projections' in operand order.
+  return buildFromSlots(*this, resultGrads, wanted, {0, 1, 2, 3, 4, 5, 6, 7, 8}, operandGrads,
                         [&](TypeRange types, DenseBoolArrayAttr mask) {
-                          return b.create<MultiHeadAttentionBwdOp>(getLoc(), types, getInput(), getInProj(),
-                                                                   getInBias(), getOutProj(), getOutBias(),
-                                                                   resultGrads[0], getNumHeadsAttr(), mask);
+                          return b.create<MultiHeadAttentionBwdOp>(
+                              getLoc(), types, getInput(), getQWeight(), getQBias(), getKWeight(), getKBias(),
+                              getVWeight(), getVBias(), getOutWeight(), getOutBias(), resultGrads[0],
+                              getNumHeadsAttr(), mask);
                         });
 }
 

@@ -265,9 +265,20 @@ LogicalResult MultiHeadAttentionOp::verify() {
     return emitOpError() << what << " must be " << formatShape(RankedTensorType::get(shape, rankedType(v).getElementType()))
                          << ", got " << formatShape(rankedType(v));
   };
-  if (failed(expect(getInProj(), {3 * d, d}, "in_proj")) || failed(expect(getInBias(), {3 * d}, "in_bias")) ||
-      failed(expect(getOutProj(), {d, d}, "out_proj")) || failed(expect(getOutBias(), {d}, "out_bias")))
-    return failure();
+  // Every projection maps the width onto itself, so one check per operand
+  // names the projection that is off.
+  std::pair<Value, StringRef> weights[] = {{getQWeight(), "q_weight"},
+                                           {getKWeight(), "k_weight"},
+                                           {getVWeight(), "v_weight"},
+                                           {getOutWeight(), "out_weight"}};
+  std::pair<Value, StringRef> biases[] = {
+      {getQBias(), "q_bias"}, {getKBias(), "k_bias"}, {getVBias(), "v_bias"}, {getOutBias(), "out_bias"}};
+  for (auto [value, name] : weights)
+    if (failed(expect(value, {d, d}, name)))
+      return failure();
+  for (auto [value, name] : biases)
+    if (failed(expect(value, {d}, name)))
+      return failure();
   return expectResultShape(*this, getResult(), rankedType(getInput()).getShape());
 }
 

@@ -87,9 +87,10 @@ def KD_MatMulBwdOp : KD_BackwardOp<"matmul", 2, "lhs, rhs",
     (ins KD_Tensor:$lhs, KD_Tensor:$rhs, KD_Tensor:$grad_output), KD_MatMulAttrs, KD_MatMulFormat>;
 def KD_L2NormalizeBwdOp : KD_BackwardOp<"l2_normalize", 1, "input",
     (ins KD_Tensor:$input, KD_Tensor:$grad_output), (ins F64Attr:$eps), "`eps` $eps">;
-def KD_MultiHeadAttentionBwdOp : KD_BackwardOp<"mha", 5,
-    "input, in_proj, in_bias, out_proj, out_bias",
-    (ins KD_Tensor:$input, KD_Tensor:$in_proj, KD_Tensor:$in_bias, KD_Tensor:$out_proj,
+def KD_MultiHeadAttentionBwdOp : KD_BackwardOp<"mha", 9,
+    "input, q_weight, q_bias, k_weight, k_bias, v_weight, v_bias, out_weight, out_bias",
+    (ins KD_Tensor:$input, KD_Tensor:$q_weight, KD_Tensor:$q_bias, KD_Tensor:$k_weight,
+         KD_Tensor:$k_bias, KD_Tensor:$v_weight, KD_Tensor:$v_bias, KD_Tensor:$out_weight,
          KD_Tensor:$out_bias, KD_Tensor:$grad_output), (ins I64Attr:$num_heads), "`heads` $num_heads">;
 def KD_AttentionPoolBwdOp : KD_BackwardOp<"attention_pool", 3, "input, weight, bias",
     (ins KD_Tensor:$input, KD_Tensor:$weight, Optional<KD_Tensor>:$bias,

@@ -337,21 +337,26 @@ def KD_MatMulOp : KD_LayerOp<"matmul"> {
 def KD_MultiHeadAttentionOp : KD_LayerOp<"mha"> {
   let summary = "Multi-head self-attention on tokens";
   let description = [{
-    input `[B, N, D]`; the packed Q/K/V projection `[3D, D]` with bias `[3D]`,
-    the output projection `[D, D]` with bias `[D]`; `D` divisible by `heads`.
+    input `[B, N, D]`; separate query, key, value and output projections,
+    each a weight `[D, D]` (out, in) with a bias `[D]`, in the order of the
+    runtime's attention entry so that parameters map onto it one to one;
+    `D` divisible by `heads`.
 
     ```mlir
-    %y = kd.mha %x, %wi, %bi, %wo, %bo heads 4
-        : (tensor<?x50x64xf32>, tensor<192x64xf32>, tensor<192xf32>,
+    %y = kd.mha %x, %wq, %bq, %wk, %bk, %wv, %bv, %wo, %bo heads 4
+        : (tensor<?x50x64xf32>, tensor<64x64xf32>, tensor<64xf32>,
+           tensor<64x64xf32>, tensor<64xf32>, tensor<64x64xf32>, tensor<64xf32>,
            tensor<64x64xf32>, tensor<64xf32>) -> tensor<?x50x64xf32>
     ```
   }];
-  let arguments = (ins KD_Tensor:$input, KD_Tensor:$in_proj, KD_Tensor:$in_bias,
-                       KD_Tensor:$out_proj, KD_Tensor:$out_bias, I64Attr:$num_heads);
+  let arguments = (ins KD_Tensor:$input, KD_Tensor:$q_weight, KD_Tensor:$q_bias,
+                       KD_Tensor:$k_weight, KD_Tensor:$k_bias, KD_Tensor:$v_weight,
+                       KD_Tensor:$v_bias, KD_Tensor:$out_weight, KD_Tensor:$out_bias,
+                       I64Attr:$num_heads);
   let results = (outs KD_Tensor:$result);
   let assemblyFormat = [{
-    $input `,` $in_proj `,` $in_bias `,` $out_proj `,` $out_bias `heads` $num_heads
-    attr-dict `:` functional-type(operands, results)
+    $input `,` $q_weight `,` $q_bias `,` $k_weight `,` $k_bias `,` $v_weight `,` $v_bias `,`
+    $out_weight `,` $out_bias `heads` $num_heads attr-dict `:` functional-type(operands, results)
   }];
 }
 
