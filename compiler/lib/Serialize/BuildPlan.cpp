@@ -319,6 +319,7 @@ void optimizerSpec(rt::UpdateOp update, plan::OptimizerSpec &spec, plan::Schedul
   schedule.every = int64_t(numberOr(sched, "every", 1));
   schedule.gamma = numberOr(sched, "gamma", 0.1);
   schedule.warmupSteps = int64_t(numberOr(sched, "warmup_steps", 0));
+  schedule.warmupEpochs = int64_t(numberOr(sched, "warmup_epochs", 0));
   schedule.pctStart = numberOr(sched, "pct_start", 0.3);
   schedule.divFactor = numberOr(sched, "div_factor", 25);
   schedule.finalDivFactor = numberOr(sched, "final_div_factor", 1e4);

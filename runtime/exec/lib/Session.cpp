@@ -352,8 +352,18 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
           ? train::LearningRateSchedule::oneCycle(
                 {sched.pctStart, sched.divFactor, sched.finalDivFactor})
           : train::LearningRateSchedule::constant();
-  if (sched.warmupSteps > 0)
-    schedule = schedule.withWarmup(sched.warmupSteps);
+  int64_t warmup = sched.warmupSteps;
+  if (sched.warmupEpochs > 0 && stage.epochs > 0) {
+    // Epochs of the uncapped schedule; a step cap shortens the schedule,
+    // so the warm-up keeps its share of it, and at least one step is left
+    // to the schedule after it.
+    warmup += total < stage.epochs * perEpoch
+                  ? std::max<int64_t>(sched.warmupEpochs * total / stage.epochs, 1)
+                  : sched.warmupEpochs * perEpoch;
+    warmup = std::min(warmup, total - 1);
+  }
+  if (warmup > 0)
+    schedule = schedule.withWarmup(warmup);
 
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now(), epochStart = start;

@@ -483,6 +483,7 @@ public:
         fail(field(at, "every"), "must be positive");
       spec.gamma = real(*schedule, at, "gamma", 0.1);
       spec.warmupSteps = count(*schedule, at, "warmup_steps", 0);
+      spec.warmupEpochs = count(*schedule, at, "warmup_epochs", 0);
       spec.pctStart = real(*schedule, at, "pct_start", 0.3);
       spec.divFactor = real(*schedule, at, "div_factor", 25);
       spec.finalDivFactor = real(*schedule, at, "final_div_factor", 1e4);

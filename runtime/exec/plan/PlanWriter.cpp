@@ -240,6 +240,7 @@ json stageToJson(const StageSpec &stage) {
                    {"every", schedule.every},
                    {"gamma", schedule.gamma},
                    {"warmup_steps", schedule.warmupSteps},
+                   {"warmup_epochs", schedule.warmupEpochs},
                    {"pct_start", schedule.pctStart},
                    {"div_factor", schedule.divFactor},
                    {"final_div_factor", schedule.finalDivFactor}};

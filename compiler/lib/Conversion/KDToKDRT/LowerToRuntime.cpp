@@ -50,6 +50,26 @@ FailureOr<DictionaryAttr> lowerSchedule(Operation *stage, DictionaryAttr schedul
   if (!schedule)
     return b.getDictionaryAttr({b.getNamedAttr("kind", b.getStringAttr("constant"))});
   StringRef kind = schedule.getAs<StringAttr>("kind").getValue();
+  if (kind == "warmup") {
+    // warmup(n, then: S) is S with a linear warm-up over its first n
+    // epochs; the runtime turns epochs into steps once it knows the split.
+    auto then = schedule.getAs<DictionaryAttr>("then");
+    auto epochs = schedule.getAs<IntegerAttr>("epochs");
+    if (!then || !epochs || epochs.getInt() < 0) {
+      stage->emitError() << "schedule 'warmup' needs a number of epochs and a schedule to follow";
+      return failure();
+    }
+    if (then.getAs<StringAttr>("kind") && then.getAs<StringAttr>("kind").getValue() == "warmup") {
+      stage->emitError() << "schedule 'warmup' cannot be followed by another warm-up";
+      return failure();
+    }
+    FailureOr<DictionaryAttr> after = lowerSchedule(stage, then);
+    if (failed(after))
+      return failure();
+    NamedAttrList entries(*after);
+    entries.set("warmup_epochs", b.getI64IntegerAttr(epochs.getInt()));
+    return entries.getDictionary(stage->getContext());
+  }
   static const llvm::StringMap<std::string> kinds = {
       {"constant", "constant"}, {"step", "step"}, {"cosine", "cosine"}, {"onecycle", "one_cycle"},
       {"one_cycle", "one_cycle"}};

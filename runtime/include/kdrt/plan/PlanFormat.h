@@ -195,6 +195,10 @@ struct ScheduleSpec {
   int64_t every = 1;
   double gamma = 0.1;
   int64_t warmupSteps = 0;
+  /// A warm-up given in epochs (the language's `warmup(n, then: ...)`):
+  /// the compiler does not know a split's size, so the session turns it
+  /// into steps; it adds to warmupSteps.
+  int64_t warmupEpochs = 0;
   double pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4;
 };
 
