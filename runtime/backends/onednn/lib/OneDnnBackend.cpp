@@ -23,22 +23,6 @@
 namespace kdrt {
 namespace {
 
-using reference::TensorRef;
-using In = TensorRef<const float>;
-using Out = TensorRef<float>;
-
-In in(const Tensor &t) { return In(t.data(), t.shape()); }
-In in(const Tensor *t) { return t ? in(*t) : In(); }
-Out out(Tensor &t) { return Out(t.data(), t.shape()); }
-Out out(Tensor *t) { return t ? out(*t) : Out(); }
-
-Status rejectPostOps(const char *op, const PostOpChain &chain) {
-  if (chain.empty())
-    return Status::success();
-  return Status::invalidArgument(std::string(op) +
-                                 ": post-ops need the fused entry");
-}
-
 class OneDnnBackendImpl final : public OneDnnBackend {
 public:
   explicit OneDnnBackendImpl(int threads) {
@@ -56,24 +40,6 @@ public:
   void resetCacheStats() override { ctx_.cache.resetStats(); }
   int threads() const override { return threads_; }
 
-  Status allocate(size_t bytes, void **buffer) override {
-    // 64 bytes: one cache line and one AVX-512 vector.
-    size_t rounded = (bytes + 63) / 64 * 64;
-    *buffer = std::aligned_alloc(64, rounded ? rounded : 64);
-    if (!*buffer)
-      return Status::outOfMemory("onednn: cannot allocate " +
-                                 std::to_string(bytes) + " bytes");
-    return Status::success();
-  }
-  void deallocate(void *buffer) override { std::free(buffer); }
-  Status copyIn(void *dst, const void *hostSrc, size_t bytes) override {
-    std::memcpy(dst, hostSrc, bytes);
-    return Status::success();
-  }
-  Status copyOut(void *hostDst, const void *src, size_t bytes) override {
-    std::memcpy(hostDst, src, bytes);
-    return Status::success();
-  }
   Status synchronize() override {
     ctx_.stream.wait();
     return Status::success();
@@ -262,55 +228,8 @@ public:
     return onednn::l2NormalizeBackward(d, x, dy, dx);
   }
 
-  // Attention and tokens: reference kernels.
-  static reference::AttentionParams<float>
-  attentionParams(const AttentionWeights &w) {
-    reference::AttentionParams<float> p;
-    const Tensor *weights[4] = {w.queryWeight, w.keyWeight, w.valueWeight,
-                                w.outputWeight};
-    const Tensor *biases[4] = {w.queryBias, w.keyBias, w.valueBias,
-                               w.outputBias};
-    for (int k = 0; k < 4; ++k) {
-      p.weight[k] = in(weights[k]);
-      p.bias[k] = in(biases[k]);
-    }
-    return p;
-  }
-  Status multiHeadAttentionForward(const MultiHeadAttentionDesc &d,
-                                   const Tensor &x, const AttentionWeights &w,
-                                   Tensor &y) override {
-    return reference::multiHeadAttentionForward<float>(
-        d, in(x), attentionParams(w), out(y));
-  }
-  Status multiHeadAttentionBackward(const MultiHeadAttentionDesc &d,
-                                    const Tensor &x, const AttentionWeights &w,
-                                    const Tensor &dy, Tensor *dx,
-                                    const AttentionWeightGrads &dw) override {
-    reference::AttentionParamGrads<float> grads;
-    Tensor *weights[4] = {dw.queryWeight, dw.keyWeight, dw.valueWeight,
-                          dw.outputWeight};
-    Tensor *biases[4] = {dw.queryBias, dw.keyBias, dw.valueBias,
-                         dw.outputBias};
-    for (int k = 0; k < 4; ++k) {
-      grads.weight[k] = out(weights[k]);
-      grads.bias[k] = out(biases[k]);
-    }
-    return reference::multiHeadAttentionBackward<float>(
-        d, in(x), attentionParams(w), in(dy), out(dx), grads);
-  }
-  Status attentionPoolForward(const AttentionPoolDesc &d, const Tensor &x,
-                              const Tensor &w, const Tensor *b,
-                              Tensor &y) override {
-    return reference::attentionPoolForward<float>(d, in(x), in(w), in(b),
-                                                  out(y));
-  }
-  Status attentionPoolBackward(const AttentionPoolDesc &d, const Tensor &x,
-                               const Tensor &w, const Tensor *b,
-                               const Tensor &dy, Tensor *dx, Tensor *dw,
-                               Tensor *db) override {
-    return reference::attentionPoolBackward<float>(
-        d, in(x), in(w), in(b), in(dy), out(dx), out(dw), out(db));
-  }
+  // Attention, attention pooling, class token, position embedding, select
+  // token and every loss are the reference backend's entries (the base).
   Status tokensForward(const TokensDesc &, const Tensor &x,
                        Tensor &y) override {
     return onednn::tokensForward(x, y);
@@ -319,92 +238,6 @@ public:
                         Tensor &dx) override {
     return onednn::tokensBackward(dy, dx);
   }
-  Status clsTokenPrependForward(const ClsTokenPrependDesc &d, const Tensor &x,
-                                const Tensor &token, Tensor &y) override {
-    return reference::clsTokenPrependForward<float>(d, in(x), in(token),
-                                                    out(y));
-  }
-  Status clsTokenPrependBackward(const ClsTokenPrependDesc &d,
-                                 const Tensor &dy, Tensor *dx,
-                                 Tensor *dtoken) override {
-    return reference::clsTokenPrependBackward<float>(d, in(dy), out(dx),
-                                                     out(dtoken));
-  }
-  Status positionEmbeddingAddForward(const PositionEmbeddingAddDesc &d,
-                                     const Tensor &x, const Tensor &e,
-                                     Tensor &y) override {
-    return reference::positionEmbeddingAddForward<float>(d, in(x), in(e),
-                                                         out(y));
-  }
-  Status positionEmbeddingAddBackward(const PositionEmbeddingAddDesc &d,
-                                      const Tensor &dy, Tensor *dx,
-                                      Tensor *de) override {
-    return reference::positionEmbeddingAddBackward<float>(d, in(dy), out(dx),
-                                                          out(de));
-  }
-  Status selectTokenForward(const SelectTokenDesc &d, const Tensor &x,
-                            Tensor &y) override {
-    return reference::selectTokenForward<float>(d, in(x), out(y));
-  }
-  Status selectTokenBackward(const SelectTokenDesc &d, const Tensor &dy,
-                             Tensor &dx) override {
-    return reference::selectTokenBackward<float>(d, in(dy), out(dx));
-  }
-
-  // Losses: reference kernels.
-  Status crossEntropyLoss(const CrossEntropyDesc &d, const Tensor &z,
-                          const Tensor &t, Tensor &loss,
-                          Tensor *dz) override {
-    return reference::crossEntropyLoss<float>(d, in(z), in(t), out(loss),
-                                              out(dz));
-  }
-  Status klDivLoss(const KlDivDesc &d, const Tensor &s, const Tensor &t,
-                   Tensor &loss, Tensor *ds, Tensor *dt) override {
-    return reference::klDivLoss<float>(d, in(s), in(t), out(loss), out(ds),
-                                       out(dt));
-  }
-  Status regressionLoss(const RegressionLossDesc &d, const Tensor &x,
-                        const Tensor &t, Tensor &loss, Tensor *dx,
-                        Tensor *dt) override {
-    return reference::regressionLoss<float>(d, in(x), in(t), out(loss),
-                                            out(dx), out(dt));
-  }
-  Status cosineLoss(const CosineLossDesc &d, const Tensor &a, const Tensor &b,
-                    Tensor &loss, Tensor *da, Tensor *db) override {
-    return reference::cosineLoss<float>(d, in(a), in(b), out(loss), out(da),
-                                        out(db));
-  }
-  Status attentionTransferLoss(const AttentionTransferDesc &d,
-                               const Tensor &s, const Tensor &t, Tensor &loss,
-                               Tensor *ds, Tensor *dt) override {
-    return reference::attentionTransferLoss<float>(d, in(s), in(t), out(loss),
-                                                   out(ds), out(dt));
-  }
-  Status rkdDistanceLoss(const RkdDesc &d, const Tensor &s, const Tensor &t,
-                         Tensor &loss, Tensor *ds) override {
-    return reference::rkdDistanceLoss<float>(d, in(s), in(t), out(loss),
-                                             out(ds));
-  }
-  Status rkdAngleLoss(const RkdDesc &d, const Tensor &s, const Tensor &t,
-                      Tensor &loss, Tensor *ds) override {
-    return reference::rkdAngleLoss<float>(d, in(s), in(t), out(loss),
-                                          out(ds));
-  }
-  Status dkdLoss(const DkdDesc &d, const Tensor &s, const Tensor &t,
-                 const Tensor &labels, Tensor &loss, Tensor *ds) override {
-    return reference::dkdLoss<float>(d, in(s), in(t), in(labels), out(loss),
-                                     out(ds));
-  }
-  Status logitLossGroup(const LogitLossGroupDesc &d, const Tensor &z,
-                        const std::vector<const Tensor *> &targets,
-                        Tensor &losses, Tensor *dz) override {
-    std::vector<In> targetRefs;
-    for (const Tensor *target : targets)
-      targetRefs.push_back(in(target));
-    return reference::logitLossGroup<float>(d, in(z), targetRefs, out(losses),
-                                            out(dz));
-  }
-
 private:
   onednn::DnnContext ctx_;
   int threads_ = 1;

@@ -56,6 +56,7 @@
 #define KDRT_ONEDNNBACKEND_H
 
 #include "kdrt/Backend.h"
+#include "kdrt/reference/HostReferenceBackend.h"
 
 #include <cstdint>
 #include <memory>
@@ -69,7 +70,9 @@ struct PrimitiveCacheStats {
   int64_t misses = 0;
 };
 
-class OneDnnBackend : public Backend {
+/// Entries oneDNN does not accelerate are the reference backend's own (the
+/// table above says which); this class overrides only the others.
+class OneDnnBackend : public HostReferenceBackend {
 public:
   const char *name() const override { return "onednn"; }
   /// Primitive-cache counters since creation (or the last reset).
