@@ -2,6 +2,7 @@
 #include "Options.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <iterator>
@@ -47,6 +48,20 @@ bool parseInteger(const std::string &text, long long &value) {
 }
 
 // The options of compile and run; `flag` is `-o` or `--name`.
+// --data [NAME=]FILE: NAME=FILE when the part before '=' is a plain name (a
+// path may itself hold '=').
+void addDataFile(const std::string &value, DriverOptions &opts) {
+  size_t eq = value.find('=');
+  std::string name = eq == std::string::npos ? "" : value.substr(0, eq);
+  bool plainName = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+  if (plainName)
+    opts.dataFiles.emplace_back(name, value.substr(eq + 1));
+  else
+    opts.dataFiles.emplace_back("", value);
+}
+
 bool setRunOption(const std::string &flag, const std::string &value, DriverOptions &opts, std::string &error) {
   std::string name = flag.substr(flag.find_first_not_of('-'));
   if (name == "o") {
@@ -159,6 +174,10 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         return ParseOutcome::UsageError;
       }
       opts.overrides[value.substr(0, eq)] = value.substr(eq + 1);
+    } else if (isFlag(arg, "data") || isFlagWithValue(arg, "data", value)) {
+      if (isFlag(arg, "data") && !takeValue("--data"))
+        return ParseOutcome::UsageError;
+      addDataFile(value, opts);
     } else if (arg == "-o" || isFlag(arg, "out") || isFlag(arg, "target") || isFlag(arg, "backend")) {
       if (!takeValue(arg.c_str()))
         return ParseOutcome::UsageError;
@@ -245,6 +264,8 @@ std::string helpText() {
          "  --stdlib DIR           Use DIR as the standard library\n"
          "                         (default: $KDC_STDLIB, else <kdc>/../share/kdc/stdlib)\n"
          "  --set KEY=VALUE        Override a declared value, e.g. --set distill.epochs=1\n"
+         "  --data [NAME=]FILE     Replace the program's data declaration (NAME, or its only\n"
+         "                         one) by the one 'data' declaration in FILE\n"
          "  -verify-diagnostics    Check diagnostics against expected-error/-warning/-note\n"
          "                         comments in the input instead of printing them\n"
          "  -split-input-file      Treat each part between '// -----' lines as its own file\n"

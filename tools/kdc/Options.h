@@ -32,6 +32,9 @@ struct DriverOptions {
   std::vector<std::string> includeDirs;
   std::string stdlibDir; // empty: use the default (see defaultStdlibDir)
   std::map<std::string, std::string> overrides; // --set key=value
+  // --data [NAME=]FILE: data declarations that replace the program's own,
+  // as (NAME, FILE); NAME empty for the program's only data declaration.
+  std::vector<std::pair<std::string, std::string>> dataFiles;
   bool verifyDiagnostics = false;
   bool splitInputFile = false;
   bool printDebugInfo = false; // --mlir-print-debuginfo: locations in --emit=mlir

@@ -41,6 +41,9 @@ bool runPipeline(uint32_t file, kd::SourceManager &sm, kd::DiagnosticEngine &dia
   kd::Loader loader(sm, diags, searchPath);
   if (!loader.loadBuffer(file, prog))
     return false;
+  for (const auto &[name, path] : opts.dataFiles)
+    if (!kd::replaceData(prog, sm, diags, name, path))
+      return false;
   if (opts.emit == Emit::AST) {
     kd::ast::dump(prog.root(), sm, std::cout);
     return true;

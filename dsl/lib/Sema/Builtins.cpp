@@ -206,6 +206,9 @@ std::vector<Builtin> buildTable() {
   // so that a block adapts to its input instead of being told its width.
   add("channels", K::ShapeQuery, {tensor("x")});
   add("shape", K::ShapeQuery, {tensor("x")});
+  // The `labels N` of a data set, so that a recipe's classifiers follow the
+  // data it is pointed at (`Student(classes: classes(fmnist))`, `kdc --data`).
+  add("classes", K::ShapeQuery, {tensor("data")});
 
   //===--- Statement arguments --------------------------------------------===//
   // `group TARGET lr: x, weight_decay: y, momentum: z`: what is not given

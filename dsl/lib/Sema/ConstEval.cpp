@@ -253,6 +253,19 @@ Value Evaluator::evalShapeQuery(const Builtin &query, const CallExpr &e) {
   Value v = eval(operand);
   if (!v.ok() || v.kind == Value::Kind::Unknown)
     return v;
+  if (query.name == "classes") {
+    if (v.kind != Value::Kind::Data) {
+      sema.diags.error(operand.range, "classes(...) takes a data set such as 'fmnist', got " + describe(v));
+      return Value::error();
+    }
+    const CheckedData &data = sema.result->data[v.id];
+    if (data.numClasses <= 0) {
+      sema.diags.error(operand.range, "data '" + data.name + "' declares no 'labels N'");
+      sema.diags.note(data.range, "data '" + data.name + "' declared here");
+      return Value::error();
+    }
+    return Value::of(ConstValue::ofInt(data.numClasses));
+  }
   if (v.kind != Value::Kind::Tensor) {
     sema.diags.error(operand.range, query.name + "(...) takes a tensor such as a model's input, got " + describe(v));
     return Value::error();

@@ -38,16 +38,20 @@ void Sema::forward(const Diagnostic &d) {
 std::unique_ptr<CheckedProgram> Sema::run() {
   applyOverrides();
   buildSymbolTables();
+  // Data first (a `let` it reads is evaluated on demand), so that a `let`
+  // anywhere in the file may read a data set (`let n = classes(fmnist)`).
   for (size_t m = 0; m < prog.modules.size(); ++m) {
     currentModule = m;
-    for (const DeclPtr &d : prog.modules[m]->decls) {
-      if (const auto *let = dyn_cast<LetDecl>(d.get())) {
+    for (const DeclPtr &d : prog.modules[m]->decls)
+      if (const auto *data = dyn_cast<DataDecl>(d.get()))
+        checkData(*data);
+  }
+  for (size_t m = 0; m < prog.modules.size(); ++m) {
+    currentModule = m;
+    for (const DeclPtr &d : prog.modules[m]->decls)
+      if (const auto *let = dyn_cast<LetDecl>(d.get()))
         if (std::optional<ConstValue> v = letValue(*let); v && m + 1 == prog.modules.size())
           result->constants.push_back({let->name, *v});
-      } else if (const auto *data = dyn_cast<DataDecl>(d.get())) {
-        checkData(*data);
-      }
-    }
   }
   checkModelUses();
   for (size_t m = 0; m < prog.modules.size(); ++m) {

@@ -65,6 +65,16 @@ private:
   std::vector<std::string> searchPath;
 };
 
+// `kdc --data [NAME=]FILE`: points a program at other data without editing
+// it. FILE holds exactly one `data` declaration (nothing else); it replaces
+// the root module's data declaration named NAME (or its only one when NAME is
+// empty) and takes that declaration's name, so `fmnist.train` in the program
+// now reads FILE's split `train`. Splits the program uses and FILE lacks are
+// reported at their use by the checker, with a note at FILE's declaration.
+// Problems with FILE itself are errors here; returns false after any.
+bool replaceData(Program &prog, SourceManager &sm, DiagnosticEngine &diags, const std::string &name,
+                 const std::string &path);
+
 } // namespace kd
 
 #endif // KD_DSL_FRONTEND_H
