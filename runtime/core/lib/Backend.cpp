@@ -229,11 +229,11 @@ Status Backend::attentionTransferLoss(const AttentionTransferDesc &, const Tenso
   return unimplemented("attentionTransferLoss");
 }
 
-Status Backend::rkdDistanceLoss(const RkdDesc &, const Tensor &, const Tensor &, Tensor &, Tensor *) {
+Status Backend::rkdDistanceLoss(const RkdDesc &, const Tensor &, const Tensor &, Tensor &, Tensor *, Tensor *) {
   return unimplemented("rkdDistanceLoss");
 }
 
-Status Backend::rkdAngleLoss(const RkdDesc &, const Tensor &, const Tensor &, Tensor &, Tensor *) {
+Status Backend::rkdAngleLoss(const RkdDesc &, const Tensor &, const Tensor &, Tensor &, Tensor *, Tensor *) {
   return unimplemented("rkdAngleLoss");
 }
 

@@ -828,14 +828,15 @@ const std::map<std::string, OpRow> &opTable() {
     }};
     for (const char *name : {"rkd_distance_loss", "rkd_angle_loss"}) {
       bool angle = std::string(name) == "rkd_angle_loss";
-      t[name] = {"rr", "ro", [angle](const Attrs &a, const plan::OpSpec &) {
+      t[name] = {"rr", "roo", [angle](const Attrs &a, const plan::OpSpec &) {
         RkdDesc d;
         d.gradScale = a.real("grad_scale", 1);
         return BoundOpFn([d, angle](OpContext &c, const OpInputs &i,
                                     const OpOutputs &o) {
-          return angle ? c.backend->rkdAngleLoss(d, *i[0], *i[1], *o[0], o[1])
+          return angle ? c.backend->rkdAngleLoss(d, *i[0], *i[1], *o[0], o[1],
+                                                 o[2])
                        : c.backend->rkdDistanceLoss(d, *i[0], *i[1], *o[0],
-                                                    o[1]);
+                                                    o[1], o[2]);
         });
       }};
     }

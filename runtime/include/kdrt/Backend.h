@@ -357,13 +357,14 @@ public:
                                        const Tensor &teacher, Tensor &loss,
                                        Tensor *gradStudent,
                                        Tensor *gradTeacher);
-  /// The teacher side of RKD carries no gradient.
+  /// Either side of RKD may be trainable (a fusion module or an adapter
+  /// on the teacher side); each gradient is written when given.
   virtual Status rkdDistanceLoss(const RkdDesc &desc, const Tensor &student,
                                  const Tensor &teacher, Tensor &loss,
-                                 Tensor *gradStudent);
+                                 Tensor *gradStudent, Tensor *gradTeacher);
   virtual Status rkdAngleLoss(const RkdDesc &desc, const Tensor &student,
                               const Tensor &teacher, Tensor &loss,
-                              Tensor *gradStudent);
+                              Tensor *gradStudent, Tensor *gradTeacher);
   virtual Status dkdLoss(const DkdDesc &desc, const Tensor &studentLogits,
                          const Tensor &teacherLogits, const Tensor &labels,
                          Tensor &loss, Tensor *gradStudent);

@@ -133,12 +133,31 @@ TEST_P(Conformance, RelationalLosses) {
     OpCase op(kLossTolerance);
     int s = op.input(student), t = op.input(teacher);
     int loss = op.output(Shape{}), ds = op.output(student);
+    int dt = op.output(teacher);
     EXPECT_TRUE(op.matchesReference(
         backend(), [&](Backend &be, std::vector<Tensor> &v) {
-          return angle ? be.rkdAngleLoss({}, v[s], v[t], v[loss], &v[ds])
-                       : be.rkdDistanceLoss({}, v[s], v[t], v[loss], &v[ds]);
+          return angle ? be.rkdAngleLoss({}, v[s], v[t], v[loss], &v[ds],
+                                         &v[dt])
+                       : be.rkdDistanceLoss({}, v[s], v[t], v[loss], &v[ds],
+                                            &v[dt]);
         }));
   }
+  // The student side alone (a frozen teacher), and the teacher side alone
+  // (a student tap detached on the left).
+  for (bool angle : {false, true})
+    for (bool teacherSide : {false, true}) {
+      OpCase op(kLossTolerance);
+      int s = op.input(student), t = op.input(teacher);
+      int loss = op.output(Shape{});
+      int grad = op.output(teacherSide ? teacher : student);
+      EXPECT_TRUE(op.matchesReference(
+          backend(), [&](Backend &be, std::vector<Tensor> &v) {
+            Tensor *ds = teacherSide ? nullptr : &v[grad];
+            Tensor *dt = teacherSide ? &v[grad] : nullptr;
+            return angle ? be.rkdAngleLoss({}, v[s], v[t], v[loss], ds, dt)
+                         : be.rkdDistanceLoss({}, v[s], v[t], v[loss], ds, dt);
+          }));
+    }
 }
 
 } // namespace

@@ -104,21 +104,59 @@ TEST(LossGradient, AttentionTransfer) {
       {{"student", &s, &ds}, {"teacher", &t, &dt}});
 }
 
-TEST(LossGradient, RkdDistanceAndAngle) {
+TEST(LossGradient, RkdDistanceAndAngleBothSides) {
+  // Both sides trainable (a fusion module on the teacher side), of
+  // different widths; then the student side alone, as with a frozen
+  // teacher.
   Buffer s = randomBuffer(Shape{5, 3}, 1), t = randomBuffer(Shape{5, 4}, 2);
-  Buffer ds(s.shape);
-  checkLoss(
-      [&](Buffer &loss, bool g) {
-        return rkdDistanceLoss<double>({}, s.in(), t.in(), loss.out(),
-                                       g ? ds.out() : TensorRef<double>());
-      },
-      {{"student", &s, &ds}});
-  checkLoss(
-      [&](Buffer &loss, bool g) {
-        return rkdAngleLoss<double>({}, s.in(), t.in(), loss.out(),
-                                    g ? ds.out() : TensorRef<double>());
-      },
-      {{"student", &s, &ds}});
+  Buffer ds(s.shape), dt(t.shape);
+  for (bool angle : {false, true}) {
+    auto run = [&](Buffer &loss, bool g, bool teacherSide) {
+      TensorRef<double> gs = g ? ds.out() : TensorRef<double>();
+      TensorRef<double> gt =
+          g && teacherSide ? dt.out() : TensorRef<double>();
+      return angle ? rkdAngleLoss<double>({}, s.in(), t.in(), loss.out(), gs,
+                                          gt)
+                   : rkdDistanceLoss<double>({}, s.in(), t.in(), loss.out(),
+                                             gs, gt);
+    };
+    checkLoss([&](Buffer &loss, bool g) { return run(loss, g, true); },
+              {{"student", &s, &ds}, {"teacher", &t, &dt}});
+    checkLoss([&](Buffer &loss, bool g) { return run(loss, g, false); },
+              {{"student", &s, &ds}});
+  }
+}
+
+TEST(LossGradient, RkdTeacherGradientIsScaledAndSkipsCoincidentRows) {
+  // Rows 0 and 3 of the teacher coincide: their distance is 0 and carries
+  // no gradient (as the student side); the teacher's gradient is the
+  // gradScale multiple of the unscaled one.
+  Buffer s = randomBuffer(Shape{4, 3}, 3), t = randomBuffer(Shape{4, 2}, 4);
+  for (int d = 0; d < 2; ++d)
+    t.values[3 * 2 + d] = t.values[d];
+  Buffer dt1(t.shape), dt3(t.shape);
+  for (bool angle : {false, true}) {
+    auto run = [&](double scale, Buffer &dt) {
+      Buffer loss(Shape{});
+      RkdDesc desc;
+      desc.gradScale = scale;
+      Status status =
+          angle ? rkdAngleLoss<double>(desc, s.in(), t.in(), loss.out(), {},
+                                       dt.out())
+                : rkdDistanceLoss<double>(desc, s.in(), t.in(), loss.out(), {},
+                                          dt.out());
+      EXPECT_TRUE(status.ok()) << status.message();
+    };
+    run(1.0, dt1);
+    run(3.0, dt3);
+    double norm = 0;
+    for (size_t i = 0; i < dt1.values.size(); ++i) {
+      EXPECT_NEAR(dt3.values[i], 3.0 * dt1.values[i], 1e-12);
+      EXPECT_TRUE(std::isfinite(dt1.values[i]));
+      norm += std::abs(dt1.values[i]);
+    }
+    EXPECT_GT(norm, 0.0);
+  }
 }
 
 TEST(LossGradient, Dkd) {

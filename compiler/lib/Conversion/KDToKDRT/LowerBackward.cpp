@@ -98,10 +98,10 @@ LogicalResult GraphLowering::lowerLoss(Operation *op) {
         return success();
       })
       .Case([&](kd::RkdDistanceLossOp) {
-        return kernel<rt::RkdDistanceLossOp>(loc, {in(0), in(1)}, outs(1), {scale}), success();
+        return kernel<rt::RkdDistanceLossOp>(loc, {in(0), in(1)}, outs(2), {scale}), success();
       })
       .Case([&](kd::RkdAngleLossOp) {
-        return kernel<rt::RkdAngleLossOp>(loc, {in(0), in(1)}, outs(1), {scale}), success();
+        return kernel<rt::RkdAngleLossOp>(loc, {in(0), in(1)}, outs(2), {scale}), success();
       })
       .Case([&](kd::DkdLossOp l) {
         kernel<rt::DkdLossOp>(loc, {in(0), in(1), in(2)}, outs(1),

@@ -5,8 +5,9 @@
 // a `kd.loss.grad` of its value that names the wanted operands and carries
 // the loss's weight. Each loss op says here which operands its kernel can
 // differentiate (runtime/include/kdrt/Backend.h): both sides of the
-// symmetric losses, only the logits of `ce` and the student side of `rkd_*`
-// and `dkd`.
+// feature and relation losses (the second side is trainable when it is a
+// fusion module, an adapter or another tap of the student), only the logits
+// of `ce` and the student side of `dkd`.
 //
 //===----------------------------------------------------------------------===//
 #include "kd/Dialect/KD/KDOps.h"
@@ -62,9 +63,9 @@ KD_LOSS_GRADIENT_RULE(L1LossOp, index < 2)
 KD_LOSS_GRADIENT_RULE(SmoothL1LossOp, index < 2)
 KD_LOSS_GRADIENT_RULE(CosineLossOp, index < 2)
 KD_LOSS_GRADIENT_RULE(AttentionTransferLossOp, index < 2)
-// The teacher side of RKD and DKD carries no gradient.
-KD_LOSS_GRADIENT_RULE(RkdDistanceLossOp, index == 0)
-KD_LOSS_GRADIENT_RULE(RkdAngleLossOp, index == 0)
+KD_LOSS_GRADIENT_RULE(RkdDistanceLossOp, index < 2)
+KD_LOSS_GRADIENT_RULE(RkdAngleLossOp, index < 2)
+// The teacher logits of DKD carry no gradient; labels are data.
 KD_LOSS_GRADIENT_RULE(DkdLossOp, index == 0)
 
 #undef KD_LOSS_GRADIENT_RULE

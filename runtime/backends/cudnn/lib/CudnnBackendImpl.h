@@ -261,10 +261,10 @@ public:
                                Tensor *gradTeacher) override;
   Status rkdDistanceLoss(const RkdDesc &desc, const Tensor &student,
                          const Tensor &teacher, Tensor &loss,
-                         Tensor *gradStudent) override;
+                         Tensor *gradStudent, Tensor *gradTeacher) override;
   Status rkdAngleLoss(const RkdDesc &desc, const Tensor &student,
                       const Tensor &teacher, Tensor &loss,
-                      Tensor *gradStudent) override;
+                      Tensor *gradStudent, Tensor *gradTeacher) override;
 
   //===--------------------------------------------------------------------===//
   // Shared by the op families.

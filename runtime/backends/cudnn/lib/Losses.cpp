@@ -230,31 +230,38 @@ Status CudnnBackendImpl::attentionTransferLoss(
 Status CudnnBackendImpl::rkdDistanceLoss(const RkdDesc &desc,
                                          const Tensor &student,
                                          const Tensor &teacher, Tensor &loss,
-                                         Tensor *gradStudent) {
+                                         Tensor *gradStudent,
+                                         Tensor *gradTeacher) {
   const char *op = "rkd_distance_loss";
   KDRT_RETURN_IF_ERROR(reference::detail::rkdCheck(
       op, student.shape(), teacher.shape(), loss.shape()));
   KDRT_RETURN_IF_ERROR(
       checkOptional(op, "gradStudent", gradStudent, student.shape()));
+  KDRT_RETURN_IF_ERROR(
+      checkOptional(op, "gradTeacher", gradTeacher, teacher.shape()));
   int64_t batch = student.dim(0);
   DeviceBuffer workspace;
   KDRT_RETURN_IF_ERROR(scratch(rkdDistanceWorkspace(batch), workspace));
   KDRT_LAUNCH(launchRkdDistance(stream(), student.data(), student.dim(1),
                                 teacher.data(), teacher.dim(1), batch,
                                 float(desc.gradScale), workspace.data(),
-                                loss.data(), dataOf(gradStudent)));
+                                loss.data(), dataOf(gradStudent),
+                                dataOf(gradTeacher)));
   return Status::success();
 }
 
 Status CudnnBackendImpl::rkdAngleLoss(const RkdDesc &desc,
                                       const Tensor &student,
                                       const Tensor &teacher, Tensor &loss,
-                                      Tensor *gradStudent) {
+                                      Tensor *gradStudent,
+                                      Tensor *gradTeacher) {
   const char *op = "rkd_angle_loss";
   KDRT_RETURN_IF_ERROR(reference::detail::rkdCheck(
       op, student.shape(), teacher.shape(), loss.shape()));
   KDRT_RETURN_IF_ERROR(
       checkOptional(op, "gradStudent", gradStudent, student.shape()));
+  KDRT_RETURN_IF_ERROR(
+      checkOptional(op, "gradTeacher", gradTeacher, teacher.shape()));
   int64_t batch = student.dim(0);
   DeviceBuffer workspace;
   KDRT_RETURN_IF_ERROR(scratch(
@@ -262,7 +269,8 @@ Status CudnnBackendImpl::rkdAngleLoss(const RkdDesc &desc,
   KDRT_LAUNCH(launchRkdAngle(stream(), student.data(), student.dim(1),
                              teacher.data(), teacher.dim(1), batch,
                              float(desc.gradScale), workspace.data(),
-                             loss.data(), dataOf(gradStudent)));
+                             loss.data(), dataOf(gradStudent),
+                             dataOf(gradTeacher)));
   return Status::success();
 }
 

@@ -123,7 +123,7 @@ def KD_LossGradOp : KD_Op<"loss.grad", [Pure]> {
     `true`, typed like that operand. Lowering emits one kernel call for the
     loss and this op together. Only the operands the kernel can
     differentiate may be wanted: not labels or soft targets of `ce`, not the
-    teacher side of `rkd_*` or `dkd`.
+    teacher side of `dkd`.
 
     ```mlir
     %kl = kd.loss.kl %s, %t temperature 4.0 reduction batchmean t2 true reverse false

@@ -152,10 +152,10 @@ def KDRT_CosineLossOp : KDRT_KernelOp<"cosine_loss", "rr", "roo",
     "Mean of 1 - cos over the batch, with its gradients", KDRT_GradScale>;
 def KDRT_AttentionTransferLossOp : KDRT_KernelOp<"attention_transfer_loss", "rr", "roo",
     "Attention transfer, with its gradients", !con((ins F64Attr:$p), KDRT_GradScale)>;
-def KDRT_RkdDistanceLossOp : KDRT_KernelOp<"rkd_distance_loss", "rr", "ro",
-    "Relational KD (distance), with the student's gradient", KDRT_GradScale>;
-def KDRT_RkdAngleLossOp : KDRT_KernelOp<"rkd_angle_loss", "rr", "ro",
-    "Relational KD (angle), with the student's gradient", KDRT_GradScale>;
+def KDRT_RkdDistanceLossOp : KDRT_KernelOp<"rkd_distance_loss", "rr", "roo",
+    "Relational KD (distance), with its gradients", KDRT_GradScale>;
+def KDRT_RkdAngleLossOp : KDRT_KernelOp<"rkd_angle_loss", "rr", "roo",
+    "Relational KD (angle), with its gradients", KDRT_GradScale>;
 def KDRT_DkdLossOp : KDRT_KernelOp<"dkd_loss", "rrr", "ro",
     "Decoupled KD on logits and labels, with the student's gradient",
     !con((ins F64Attr:$alpha, F64Attr:$beta, F64Attr:$temperature), KDRT_GradScale)>;

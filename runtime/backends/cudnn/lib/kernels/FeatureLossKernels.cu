@@ -10,6 +10,8 @@
 
 #include "kernels/DeviceMath.cuh"
 
+#include <algorithm>
+
 namespace kdrt::cudnn {
 namespace {
 
@@ -110,8 +112,9 @@ __device__ void meanNonzero(const float *distances, int64_t count,
   mean = nonzero ? sum / float(nonzero) : 1.0f;
 }
 
-/// One thread: the scalar statistics, the loss and the per-pair slope.
-/// stats = {meanS, weighted, countS}.
+/// One thread: the scalar statistics, the loss and the per-pair slope g
+/// (the student's; the teacher's is -g). stats = {meanS, weightedS,
+/// countS, meanT, weightedT, countT}, weighted = sum_k g_k dist_k.
 __global__ void rkdDistanceStatsKernel(const float *distS, const float *distT,
                                        int64_t batch, float *g, float *stats,
                                        float *loss) {
@@ -119,41 +122,47 @@ __global__ void rkdDistanceStatsKernel(const float *distS, const float *distT,
   float meanS, meanT;
   meanNonzero(distS, pairs, meanS, countS);
   meanNonzero(distT, pairs, meanT, countT);
-  float total = 0.0f, weighted = 0.0f;
+  float total = 0.0f, weightedS = 0.0f, weightedT = 0.0f;
   for (int64_t k = 0; k < pairs; ++k) {
     float diff = distS[k] / meanS - distT[k] / meanT;
     total += smoothL1(diff, 1.0f);
     g[k] = smoothL1Slope(diff, 1.0f) / float(pairs);
-    weighted += g[k] * distS[k];
+    weightedS += g[k] * distS[k];
+    weightedT += g[k] * distT[k];
   }
   loss[0] = total / float(pairs);
   stats[0] = meanS;
-  stats[1] = weighted;
+  stats[1] = weightedS;
   stats[2] = float(countS);
+  stats[3] = meanT;
+  stats[4] = weightedT;
+  stats[5] = float(countT);
 }
 
-__device__ inline float rkdPairScale(const float *distS, const float *g,
-                                     const float *stats, int64_t pair,
+/// `side` is {mean, weighted, count} of the side whose distances `dist`
+/// are; `gradScale` carries the side's sign.
+__device__ inline float rkdPairScale(const float *dist, const float *g,
+                                     const float *side, int64_t pair,
                                      float gradScale) {
-  float dist = distS[pair];
-  if (!(dist > 0.0f))
+  float d = dist[pair];
+  if (!(d > 0.0f))
     return 0.0f;
-  float meanS = stats[0], weighted = stats[1], countS = stats[2];
-  float gradDist = g[pair] / meanS - weighted / (meanS * meanS * countS);
-  return gradScale * gradDist / dist;
+  float mean = side[0], weighted = side[1], count = side[2];
+  float gradDist = g[pair] / mean - weighted / (mean * mean * count);
+  return gradScale * gradDist / d;
 }
 
 /// grad_m = sum_j (s_mj + s_jm) (x_m - x_j).
 __global__ void rkdDistanceGradKernel(const float *x, int64_t batch,
-                                      int64_t width, const float *distS,
-                                      const float *g, const float *stats,
+                                      int64_t width, const float *dist,
+                                      const float *g, const float *side,
                                       float gradScale, float *grad) {
   KDRT_GRID_STRIDE(i, batch * width) {
     int64_t m = i / width, d = i % width;
     float sum = 0.0f;
     for (int64_t j = 0; j < batch; ++j) {
-      float scale = rkdPairScale(distS, g, stats, m * batch + j, gradScale) +
-                    rkdPairScale(distS, g, stats, j * batch + m, gradScale);
+      float scale = rkdPairScale(dist, g, side, m * batch + j, gradScale) +
+                    rkdPairScale(dist, g, side, j * batch + m, gradScale);
       sum += scale * (x[m * width + d] - x[j * width + d]);
     }
     grad[i] = sum;
@@ -200,7 +209,8 @@ __global__ void rkdAngleTermsKernel(const float *unitsS, int64_t widthS,
   }
 }
 
-/// gradUnits[i][m] = sum_k (g[i,m,k] + g[i,k,m]) u[i][k].
+/// gradUnits[i][m] = sum_k (g[i,m,k] + g[i,k,m]) u[i][k], for either side's
+/// unit differences (the teacher's sign is applied with the scale later).
 __global__ void rkdGradUnitsKernel(const float *unitsS, int64_t width,
                                    int64_t batch, const float *g,
                                    float *gradUnits) {
@@ -302,14 +312,14 @@ cudaError_t launchAttentionTransfer(cudaStream_t stream, const float *student,
 }
 
 int64_t rkdDistanceWorkspace(int64_t batch) {
-  return 3 * batch * batch + 3; // distS, distT, g; stats
+  return 3 * batch * batch + 6; // distS, distT, g; stats of both sides
 }
 
 cudaError_t launchRkdDistance(cudaStream_t stream, const float *student,
                               int64_t studentWidth, const float *teacher,
                               int64_t teacherWidth, int64_t batch,
                               float gradScale, float *workspace, float *loss,
-                              float *gradStudent) {
+                              float *gradStudent, float *gradTeacher) {
   int64_t pairs = batch * batch;
   float *distS = workspace, *distT = distS + pairs, *g = distT + pairs;
   float *stats = g + pairs;
@@ -323,27 +333,34 @@ cudaError_t launchRkdDistance(cudaStream_t stream, const float *student,
     rkdDistanceGradKernel<<<blocksFor(batch * studentWidth), kThreads, 0,
                             stream>>>(student, batch, studentWidth, distS, g,
                                       stats, gradScale, gradStudent);
+  if (gradTeacher)
+    rkdDistanceGradKernel<<<blocksFor(batch * teacherWidth), kThreads, 0,
+                            stream>>>(teacher, batch, teacherWidth, distT, g,
+                                      stats + 3, -gradScale, gradTeacher);
   return cudaGetLastError();
 }
 
 int64_t rkdAngleWorkspace(int64_t batch, int64_t studentWidth,
                           int64_t teacherWidth) {
   int64_t pairs = batch * batch, entries = pairs * batch;
-  // unitsS, gradUnits (pairs * Ws), unitsT (pairs * Wt), normsS, normsT,
-  // terms, g (entries).
-  return 2 * pairs * studentWidth + pairs * teacherWidth + 2 * pairs +
-         2 * entries;
+  // unitsS (pairs * Ws), unitsT (pairs * Wt), gradUnits (pairs * the
+  // wider, reused by either side), normsS, normsT, terms, g (entries).
+  return pairs * (studentWidth + teacherWidth +
+                  std::max(studentWidth, teacherWidth)) +
+         2 * pairs + 2 * entries;
 }
 
 cudaError_t launchRkdAngle(cudaStream_t stream, const float *student,
                            int64_t studentWidth, const float *teacher,
                            int64_t teacherWidth, int64_t batch,
                            float gradScale, float *workspace, float *loss,
-                           float *gradStudent) {
+                           float *gradStudent, float *gradTeacher) {
   int64_t pairs = batch * batch, entries = pairs * batch;
-  float *unitsS = workspace, *gradUnits = unitsS + pairs * studentWidth;
-  float *unitsT = gradUnits + pairs * studentWidth;
-  float *normsS = unitsT + pairs * teacherWidth, *normsT = normsS + pairs;
+  float *unitsS = workspace, *unitsT = unitsS + pairs * studentWidth;
+  float *gradUnits = unitsT + pairs * teacherWidth;
+  float *normsS =
+      gradUnits + pairs * std::max(studentWidth, teacherWidth);
+  float *normsT = normsS + pairs;
   float *terms = normsT + pairs, *g = terms + entries;
   unitDifferenceKernel<<<blocksFor(pairs), kThreads, 0, stream>>>(
       student, batch, studentWidth, unitsS, normsS);
@@ -353,14 +370,28 @@ cudaError_t launchRkdAngle(cudaStream_t stream, const float *student,
       unitsS, studentWidth, unitsT, teacherWidth, batch, terms, g);
   cudaError_t error = launchSum(stream, terms, entries, 1.0f / float(entries),
                                 loss);
-  if (error != cudaSuccess || !gradStudent)
+  if (error != cudaSuccess)
     return error;
-  rkdGradUnitsKernel<<<blocksFor(pairs * studentWidth), kThreads, 0,
-                       stream>>>(unitsS, studentWidth, batch, g, gradUnits);
-  rkdDifferenceGradKernel<<<blocksFor(pairs), kThreads, 0, stream>>>(
-      unitsS, normsS, studentWidth, batch, gradScale, gradUnits);
-  rkdAngleGradKernel<<<blocksFor(batch * studentWidth), kThreads, 0,
-                       stream>>>(gradUnits, studentWidth, batch, gradStudent);
+  // The sides in turn, sharing gradUnits (one stream orders them); the
+  // teacher's angles enter the loss with the opposite sign.
+  struct Side {
+    const float *units, *norms;
+    int64_t width;
+    float scale;
+    float *grad;
+  } sides[2] = {{unitsS, normsS, studentWidth, gradScale, gradStudent},
+                {unitsT, normsT, teacherWidth, -gradScale, gradTeacher}};
+  for (const Side &side : sides) {
+    if (!side.grad)
+      continue;
+    rkdGradUnitsKernel<<<blocksFor(pairs * side.width), kThreads, 0,
+                         stream>>>(side.units, side.width, batch, g,
+                                   gradUnits);
+    rkdDifferenceGradKernel<<<blocksFor(pairs), kThreads, 0, stream>>>(
+        side.units, side.norms, side.width, batch, side.scale, gradUnits);
+    rkdAngleGradKernel<<<blocksFor(batch * side.width), kThreads, 0,
+                         stream>>>(gradUnits, side.width, batch, side.grad);
+  }
   return cudaGetLastError();
 }
 

@@ -215,14 +215,14 @@ cudaError_t launchRkdDistance(cudaStream_t stream, const float *student,
                               int64_t studentWidth, const float *teacher,
                               int64_t teacherWidth, int64_t batch,
                               float gradScale, float *workspace, float *loss,
-                              float *gradStudent);
+                              float *gradStudent, float *gradTeacher);
 int64_t rkdAngleWorkspace(int64_t batch, int64_t studentWidth,
                           int64_t teacherWidth);
 cudaError_t launchRkdAngle(cudaStream_t stream, const float *student,
                            int64_t studentWidth, const float *teacher,
                            int64_t teacherWidth, int64_t batch,
                            float gradScale, float *workspace, float *loss,
-                           float *gradStudent);
+                           float *gradStudent, float *gradTeacher);
 
 //===- AttentionKernels.cu ------------------------------------------------===//
 

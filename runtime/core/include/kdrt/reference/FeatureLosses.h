@@ -251,16 +251,50 @@ void meanNonzero(const std::vector<T> &distances, T &mean, int64_t &count) {
 }
 } // namespace detail
 
+namespace detail {
+/// Chains g = d loss / d psi_D(x) (psi_D = distances / their nonzero mean)
+/// back to the rows of x: the same rule for either side, whose slope
+/// enters with the opposite sign.
+template <typename T>
+void rkdDistanceBackward(TensorRef<const T> x, const std::vector<T> &dist,
+                         T mean, int64_t count, const std::vector<T> &g,
+                         T gradScale, TensorRef<T> grad) {
+  int64_t batch = x.dim(0), width = x.dim(1);
+  T weighted = 0; // sum g_ij * D_ij, for the gradient through the mean.
+  for (size_t k = 0; k < g.size(); ++k)
+    weighted += g[k] * dist[k];
+  grad.fill(T(0));
+  for (int64_t i = 0; i < batch; ++i)
+    for (int64_t j = 0; j < batch; ++j) {
+      T d = dist[i * batch + j];
+      if (!(d > T(0)))
+        continue;
+      T gradDist = g[i * batch + j] / mean - weighted / (mean * mean * T(count));
+      T scale = gradScale * gradDist / d;
+      for (int64_t c = 0; c < width; ++c) {
+        T diff = x[i * width + c] - x[j * width + c];
+        grad[i * width + c] += scale * diff;
+        grad[j * width + c] -= scale * diff;
+      }
+    }
+}
+} // namespace detail
+
+/// Both sides are differentiable: the teacher's gradient is wanted when
+/// its side is trainable too (a fusion module, an adapter, another tap of
+/// the student).
 template <typename T>
 Status rkdDistanceLoss(const RkdDesc &desc, TensorRef<const T> student,
                        TensorRef<const T> teacher, TensorRef<T> loss,
-                       TensorRef<T> gradStudent) {
+                       TensorRef<T> gradStudent, TensorRef<T> gradTeacher) {
   const char *op = "rkd_distance_loss";
   KDRT_RETURN_IF_ERROR(
       detail::rkdCheck(op, student.shape, teacher.shape, loss.shape));
   KDRT_RETURN_IF_ERROR(
       checkOptional(op, "gradStudent", gradStudent, student.shape));
-  int64_t batch = student.dim(0), width = student.dim(1);
+  KDRT_RETURN_IF_ERROR(
+      checkOptional(op, "gradTeacher", gradTeacher, teacher.shape));
+  int64_t batch = student.dim(0);
   std::vector<T> distS = detail::pairwiseDistances(student);
   std::vector<T> distT = detail::pairwiseDistances(teacher);
   T meanS, meanT;
@@ -269,33 +303,21 @@ Status rkdDistanceLoss(const RkdDesc &desc, TensorRef<const T> student,
   detail::meanNonzero(distT, meanT, countT);
   int64_t pairs = batch * batch;
   T total = 0;
-  // g = d loss / d (normalized student distance).
-  std::vector<T> g(pairs);
-  T weighted = 0; // sum g_ij * D_ij, for the gradient through the mean.
+  // gS = d loss / d (normalized student distance); the teacher's is -gS.
+  std::vector<T> gS(pairs), gT(pairs);
   for (int64_t k = 0; k < pairs; ++k) {
     T diff = distS[k] / meanS - distT[k] / meanT;
     total += detail::smoothL1(diff, T(1));
-    g[k] = detail::smoothL1Slope(diff, T(1)) / T(pairs);
-    weighted += g[k] * distS[k];
+    gS[k] = detail::smoothL1Slope(diff, T(1)) / T(pairs);
+    gT[k] = -gS[k];
   }
   loss[0] = total / T(pairs);
-  if (!gradStudent.present())
-    return Status::success();
-  gradStudent.fill(T(0));
-  for (int64_t i = 0; i < batch; ++i)
-    for (int64_t j = 0; j < batch; ++j) {
-      T dist = distS[i * batch + j];
-      if (!(dist > T(0)))
-        continue;
-      T gradDist = g[i * batch + j] / meanS -
-                   weighted / (meanS * meanS * T(countS));
-      T scale = T(desc.gradScale) * gradDist / dist;
-      for (int64_t d = 0; d < width; ++d) {
-        T diff = student[i * width + d] - student[j * width + d];
-        gradStudent[i * width + d] += scale * diff;
-        gradStudent[j * width + d] -= scale * diff;
-      }
-    }
+  if (gradStudent.present())
+    detail::rkdDistanceBackward(student, distS, meanS, countS, gS,
+                                T(desc.gradScale), gradStudent);
+  if (gradTeacher.present())
+    detail::rkdDistanceBackward(teacher, distT, meanT, countT, gT,
+                                T(desc.gradScale), gradTeacher);
   return Status::success();
 }
 
@@ -325,23 +347,56 @@ void unitDifferences(TensorRef<const T> x, std::vector<T> &units,
 }
 } // namespace detail
 
+namespace detail {
+/// Chains gradUnits = d loss / d u (u the unit differences of x) back to
+/// the rows of x through the normalization.
+template <typename T>
+void rkdAngleBackward(int64_t batch, int64_t width, const std::vector<T> &units,
+                      const std::vector<T> &norms,
+                      const std::vector<T> &gradUnits, T gradScale,
+                      TensorRef<T> grad) {
+  grad.fill(T(0));
+  for (int64_t i = 0; i < batch; ++i)
+    for (int64_t j = 0; j < batch; ++j) {
+      T norm = norms[i * batch + j];
+      if (!(norm > T(0)))
+        continue; // a zero difference has a zero unit vector and angle
+      const T *u = &units[(i * batch + j) * width];
+      const T *gu = &gradUnits[(i * batch + j) * width];
+      T dot = 0;
+      for (int64_t d = 0; d < width; ++d)
+        dot += u[d] * gu[d];
+      for (int64_t d = 0; d < width; ++d) {
+        T gradDiff = gradScale * (gu[d] - u[d] * dot) / norm;
+        grad[j * width + d] += gradDiff;
+        grad[i * width + d] -= gradDiff;
+      }
+    }
+}
+} // namespace detail
+
+/// Both sides are differentiable, as for rkdDistanceLoss.
 template <typename T>
 Status rkdAngleLoss(const RkdDesc &desc, TensorRef<const T> student,
                     TensorRef<const T> teacher, TensorRef<T> loss,
-                    TensorRef<T> gradStudent) {
+                    TensorRef<T> gradStudent, TensorRef<T> gradTeacher) {
   const char *op = "rkd_angle_loss";
   KDRT_RETURN_IF_ERROR(
       detail::rkdCheck(op, student.shape, teacher.shape, loss.shape));
   KDRT_RETURN_IF_ERROR(
       checkOptional(op, "gradStudent", gradStudent, student.shape));
+  KDRT_RETURN_IF_ERROR(
+      checkOptional(op, "gradTeacher", gradTeacher, teacher.shape));
   int64_t batch = student.dim(0), width = student.dim(1),
           teacherWidth = teacher.dim(1);
   std::vector<T> unitsS, normsS, unitsT, normsT;
   detail::unitDifferences(student, unitsS, normsS);
   detail::unitDifferences(teacher, unitsT, normsT);
   int64_t entries = batch * batch * batch;
-  // gradUnits = d loss / d u (student), accumulated over all angles.
-  std::vector<T> gradUnits(unitsS.size(), T(0));
+  // d loss / d u for each side, accumulated over all angles; the teacher's
+  // angle enters with the opposite sign.
+  std::vector<T> gradUnitsS(unitsS.size(), T(0)),
+      gradUnitsT(gradTeacher.present() ? unitsT.size() : 0, T(0));
   T total = 0;
   for (int64_t i = 0; i < batch; ++i)
     for (int64_t j = 0; j < batch; ++j)
@@ -357,33 +412,28 @@ Status rkdAngleLoss(const RkdDesc &desc, TensorRef<const T> student,
           angleT += vij[d] * vik[d];
         total += detail::smoothL1(angleS - angleT, T(1));
         T g = detail::smoothL1Slope(angleS - angleT, T(1)) / T(entries);
-        T *gij = &gradUnits[(i * batch + j) * width];
-        T *gik = &gradUnits[(i * batch + k) * width];
+        T *gij = &gradUnitsS[(i * batch + j) * width];
+        T *gik = &gradUnitsS[(i * batch + k) * width];
         for (int64_t d = 0; d < width; ++d) {
           gij[d] += g * uik[d];
           gik[d] += g * uij[d];
         }
+        if (!gradTeacher.present())
+          continue;
+        T *hij = &gradUnitsT[(i * batch + j) * teacherWidth];
+        T *hik = &gradUnitsT[(i * batch + k) * teacherWidth];
+        for (int64_t d = 0; d < teacherWidth; ++d) {
+          hij[d] -= g * vik[d];
+          hik[d] -= g * vij[d];
+        }
       }
   loss[0] = total / T(entries);
-  if (!gradStudent.present())
-    return Status::success();
-  gradStudent.fill(T(0));
-  for (int64_t i = 0; i < batch; ++i)
-    for (int64_t j = 0; j < batch; ++j) {
-      T norm = normsS[i * batch + j];
-      if (!(norm > T(0)))
-        continue; // a zero difference has a zero unit vector and angle
-      const T *u = &unitsS[(i * batch + j) * width];
-      const T *gu = &gradUnits[(i * batch + j) * width];
-      T dot = 0;
-      for (int64_t d = 0; d < width; ++d)
-        dot += u[d] * gu[d];
-      for (int64_t d = 0; d < width; ++d) {
-        T gradDiff = T(desc.gradScale) * (gu[d] - u[d] * dot) / norm;
-        gradStudent[j * width + d] += gradDiff;
-        gradStudent[i * width + d] -= gradDiff;
-      }
-    }
+  if (gradStudent.present())
+    detail::rkdAngleBackward(batch, width, unitsS, normsS, gradUnitsS,
+                             T(desc.gradScale), gradStudent);
+  if (gradTeacher.present())
+    detail::rkdAngleBackward(batch, teacherWidth, unitsT, normsT, gradUnitsT,
+                             T(desc.gradScale), gradTeacher);
   return Status::success();
 }
 

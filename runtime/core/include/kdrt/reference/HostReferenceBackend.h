@@ -430,14 +430,14 @@ public:
                                                    out(ds), out(dt));
   }
   Status rkdDistanceLoss(const RkdDesc &d, const Tensor &s, const Tensor &t,
-                         Tensor &loss, Tensor *ds) override {
+                         Tensor &loss, Tensor *ds, Tensor *dt) override {
     return reference::rkdDistanceLoss<float>(d, in(s), in(t), out(loss),
-                                             out(ds));
+                                             out(ds), out(dt));
   }
   Status rkdAngleLoss(const RkdDesc &d, const Tensor &s, const Tensor &t,
-                      Tensor &loss, Tensor *ds) override {
+                      Tensor &loss, Tensor *ds, Tensor *dt) override {
     return reference::rkdAngleLoss<float>(d, in(s), in(t), out(loss),
-                                          out(ds));
+                                          out(ds), out(dt));
   }
   Status dkdLoss(const DkdDesc &d, const Tensor &s, const Tensor &t,
                  const Tensor &labels, Tensor &loss, Tensor *ds) override {
