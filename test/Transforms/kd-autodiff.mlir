@@ -198,3 +198,81 @@ kd.stage @fit attributes {kind = "train", data = @d, split = "train", epochs = 1
   %loss = kd.loss.combine %ce weights [1.0] bias 0.0
   kd.minimize %loss
 }
+
+// -----
+
+// A relation loss between two trainable sides (the student's embedding and
+// a learned projection standing for a fusion module): the fused kernel
+// writes both gradients, and each reaches its own weight.
+// CHECK-LABEL: kd.stage @both_sides
+// CHECK: %[[SW:.*]] = kd.param "S/embed.weight"
+// CHECK: %[[SE:.*]] = kd.linear %{{[0-9]+}}, %[[SW]] :
+// CHECK: %[[FW:.*]] = kd.param "adapters/s.attention_fuse0.proj0.weight"
+// CHECK: %[[FE:.*]] = kd.linear %{{[0-9]+}}, %[[FW]] :
+// CHECK: %[[RD:.*]] = kd.loss.rkd_distance %[[SE]], %[[FE]]
+// CHECK: %[[G:.*]]:2 = kd.loss.grad %[[RD]] scale 2.500000e+01 wanted [true, true] : tensor<?x8xf32>, tensor<?x16xf32>
+// CHECK-DAG: kd.linear_bwd %{{[0-9]+}}, %[[FW]], %[[G]]#1 wanted [false, true, false]
+// CHECK-DAG: kd.linear_bwd %{{[0-9]+}}, %[[SW]], %[[G]]#0 wanted [false, true, false]
+// CHECK-DAG: kd.param_grad "S/embed.weight"
+// CHECK-DAG: kd.param_grad "adapters/s.attention_fuse0.proj0.weight"
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 10 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.stage @both_sides attributes {kind = "distill", data = @d, split = "train", epochs = 1 : i64, batch = 8 : i64, steps = 0 : i64, trained = [], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x16xf32>
+  %sw = kd.param "S/embed.weight" weight xavier_uniform : tensor<8x16xf32>
+  %s = kd.linear %x, %sw : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  %fw = kd.param "adapters/s.attention_fuse0.proj0.weight" weight xavier_uniform : tensor<16x16xf32>
+  %f = kd.linear %x, %fw : (tensor<?x16xf32>, tensor<16x16xf32>) -> tensor<?x16xf32>
+  %rd = kd.loss.rkd_distance %s, %f : tensor<?x8xf32>, tensor<?x16xf32>
+  %loss = kd.loss.combine %rd weights [25.0] bias 0.0
+  kd.minimize %loss
+}
+
+// -----
+
+// `detach(f)` is kd.stop_gradient: the relation term asks only for the
+// student's gradient, the fusion's weight is trained by its anchor term
+// alone, and the stop_gradient is gone after the pass (its uses read f).
+// CHECK-LABEL: kd.stage @detached
+// CHECK: %[[SW:.*]] = kd.param "S/embed.weight"
+// CHECK: %[[SE:.*]] = kd.linear %{{[0-9]+}}, %[[SW]] :
+// CHECK: %[[FW:.*]] = kd.param "adapters/s.attention_fuse0.proj0.weight"
+// CHECK: %[[FE:.*]] = kd.linear %{{[0-9]+}}, %[[FW]] :
+// CHECK-NOT: kd.stop_gradient
+// CHECK: %[[RD:.*]] = kd.loss.rkd_distance %[[SE]], %[[FE]]
+// CHECK: %[[CE:.*]] = kd.loss.ce %[[FE]]
+// CHECK-DAG: %[[GCE:.*]] = kd.loss.grad %[[CE]] scale 1.000000e+00 wanted [true, false] : tensor<?x10xf32>
+// CHECK-DAG: %[[GRD:.*]] = kd.loss.grad %[[RD]] scale 2.500000e+01 wanted [true, false] : tensor<?x8xf32>
+// CHECK-DAG: kd.linear_bwd %{{[0-9]+}}, %[[FW]], %[[GCE]] wanted [false, true, false]
+// CHECK-DAG: kd.linear_bwd %{{[0-9]+}}, %[[SW]], %[[GRD]] wanted [false, true, false]
+// CHECK-NOT: kd.stop_gradient
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 10 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.stage @detached attributes {kind = "distill", data = @d, split = "train", epochs = 1 : i64, batch = 8 : i64, steps = 0 : i64, trained = [], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x16xf32>
+  %sw = kd.param "S/embed.weight" weight xavier_uniform : tensor<8x16xf32>
+  %s = kd.linear %x, %sw : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  %fw = kd.param "adapters/s.attention_fuse0.proj0.weight" weight xavier_uniform : tensor<10x16xf32>
+  %f = kd.linear %x, %fw : (tensor<?x16xf32>, tensor<10x16xf32>) -> tensor<?x10xf32>
+  %d = kd.stop_gradient %f : tensor<?x10xf32>
+  %rd = kd.loss.rkd_distance %s, %d : tensor<?x8xf32>, tensor<?x10xf32>
+  %labels = kd.batch_labels : tensor<?xi64>
+  %ce = kd.loss.ce %f, %labels smoothing 0.0 : tensor<?x10xf32>, tensor<?xi64>
+  %loss = kd.loss.combine %rd, %ce weights [25.0, 1.0] bias 0.0
+  kd.minimize %loss
+}
+
+// -----
+
+// Detached everywhere, a trainable weight is reached by nothing.
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 10 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.stage @unreached attributes {kind = "distill", data = @d, split = "train", epochs = 1 : i64, batch = 8 : i64, steps = 0 : i64, trained = [], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x16xf32>
+  %sw = kd.param "S/embed.weight" weight xavier_uniform : tensor<8x16xf32>
+  %s = kd.linear %x, %sw : (tensor<?x16xf32>, tensor<8x16xf32>) -> tensor<?x8xf32>
+  // expected-error @below {{parameter 'adapters/s.attention_fuse0.proj0.weight' receives no gradient from the loss of stage 'unreached'}}
+  %fw = kd.param "adapters/s.attention_fuse0.proj0.weight" weight xavier_uniform : tensor<16x16xf32>
+  %f = kd.linear %x, %fw : (tensor<?x16xf32>, tensor<16x16xf32>) -> tensor<?x16xf32>
+  %d = kd.stop_gradient %f : tensor<?x16xf32>
+  %rd = kd.loss.rkd_distance %s, %d : tensor<?x8xf32>, tensor<?x16xf32>
+  %loss = kd.loss.combine %rd weights [25.0] bias 0.0
+  kd.minimize %loss
+}

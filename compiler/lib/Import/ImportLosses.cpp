@@ -131,6 +131,8 @@ Value BodyEmitter::helper(const FeatureNode &f, Location location, ArrayRef<Valu
   std::string name = scopeName + "." + f.op + std::to_string(helperCount++);
   if (f.op == "normalize")
     return builder.create<NormalizeOp>(location, in[0]);
+  if (f.op == "detach")
+    return builder.create<StopGradientOp>(location, in[0]);
   if (f.op == "adapt")
     return builder.create<AdaptOp>(location, type, in[0], builder.getStringAttr(str(f.attrs, "kind", "auto")),
                                    builder.getStringAttr(name));

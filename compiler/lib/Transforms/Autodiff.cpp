@@ -17,7 +17,9 @@
 // 4. Every trainable parameter's gradient is bound by `kd.param_grad`; one
 //    the loss does not reach is an error at the parameter's `.kd` line.
 //
-// The pass finally checks that no frozen parameter received a gradient.
+// The pass finally checks that no frozen parameter received a gradient, and
+// replaces each `kd.stop_gradient` (`detach(x)`: a constant to step 1) by
+// its input, which is all it is after this pass.
 //
 //===----------------------------------------------------------------------===//
 #include "FrozenMarks.h"
@@ -77,6 +79,8 @@ private:
           active.insert(param.getResult());
         continue;
       }
+      if (isa<StopGradientOp>(op))
+        continue;
       if (llvm::any_of(op.getOperands(), [&](Value v) { return active.contains(v); }))
         active.insert(op.getResults().begin(), op.getResults().end());
     }
@@ -199,10 +203,13 @@ struct AutodiffPass : public kd::impl::KdAutodiffBase<AutodiffPass> {
     for (StageOp stage : module.getOps<StageOp>()) {
       // A stage already differentiated keeps its backward.
       Block &body = stage.getBody().front();
-      if (!body.getOps<ParamGradOp>().empty() || !body.getOps<LossGradOp>().empty())
-        continue;
-      if (failed(StageDifferentiator(module, stage).run()))
+      bool differentiated = !body.getOps<ParamGradOp>().empty() || !body.getOps<LossGradOp>().empty();
+      if (!differentiated && failed(StageDifferentiator(module, stage).run()))
         return signalPassFailure();
+      for (StopGradientOp stop : llvm::make_early_inc_range(body.getOps<StopGradientOp>())) {
+        stop.getResult().replaceAllUsesWith(stop.getInput());
+        stop.erase();
+      }
     }
   }
 };

@@ -55,7 +55,7 @@ std::optional<Shape> inferResultShape(Operation *op) {
         return out;
       })
       .Case<BatchNormOp, LayerNormOp, GroupNormOp, L2NormalizeOp, ReluOp, GeluOp, SigmoidOp, TanhOp, SoftmaxOp,
-            DropoutOp, MultiHeadAttentionOp, PosEmbedOp, NormalizeOp>(
+            DropoutOp, MultiHeadAttentionOp, PosEmbedOp, NormalizeOp, StopGradientOp>(
           [](Operation *same) -> std::optional<Shape> { return Shape(shapeOf(same->getOperand(0))); })
       .Case<AddOp, MulOp>([](Operation *binary) -> std::optional<Shape> {
         return Shape(shapeOf(binary->getOperand(0)));

@@ -156,6 +156,7 @@ std::vector<Builtin> buildTable() {
   add("attention_fuse", K::Helper,
       {required("features", T::TensorList), optPositiveInt("heads", 4), optPositiveInt("dim", 64)},
       shapes::attentionFuse);
+  add("detach", K::Helper, {tensor("x")}, shapes::detach);
 
   //===--- Data -----------------------------------------------------------===//
   for (const char *source : {"idx", "folder", "npz"})

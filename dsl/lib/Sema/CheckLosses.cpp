@@ -5,7 +5,9 @@
 // leaves are features: taps of model instances (`S.embed`, `S.exits`), the
 // labels, and trainable helpers (`adapt`, `attention_fuse`) whose shapes are
 // inferred here. Every tap must exist, and the shapes of each call's
-// arguments must agree.
+// arguments must agree. Identical calls of a trainable helper in one loss
+// are one module (`attention_fuse([T1.f, T2.f])` in a relation term and in
+// its anchor term). `detach(x)` reads `x` without passing it a gradient.
 //
 //===----------------------------------------------------------------------===//
 #include "SemaImpl.h"
@@ -53,6 +55,7 @@ protected:
 
   Value evalCall(const CallExpr &e) override;
   Value evalChain(const ChainExpr &e) override;
+  bool sameFeature(const FeatureNode &a, const FeatureNode &b) const;
   Value nonConstBinary(const BinaryExpr &e, const Value &lhs, const Value &rhs) override;
 
 public:
@@ -359,7 +362,33 @@ Value LossBuilder::evalCall(const CallExpr &e) {
   f.shape = r.shape;
   f.learnable = r.learnable;
   f.range = e.range;
+  if (f.kind == FeatureNode::Kind::Helper && !f.learnable.empty())
+    for (size_t other = 0; other < loss.features.size(); ++other)
+      if (sameFeature(f, loss.features[other])) {
+        Value v;
+        v.kind = Value::Kind::Tensor;
+        v.shape = f.shape;
+        v.id = int(other);
+        return v;
+      }
   return feature(std::move(f));
+}
+
+// Equal features: the same taps, labels, and helpers and layers with the
+// same arguments applied to equal features.
+bool LossBuilder::sameFeature(const FeatureNode &a, const FeatureNode &b) const {
+  if (a.kind != b.kind || a.op != b.op || a.instance != b.instance || a.node != b.node || a.tap != b.tap ||
+      a.hybrid != b.hybrid || a.shape != b.shape || a.inputs.size() != b.inputs.size() ||
+      a.attrs.size() != b.attrs.size())
+    return false;
+  for (size_t i = 0; i < a.attrs.size(); ++i)
+    if (a.attrs[i].first != b.attrs[i].first || !(a.attrs[i].second == b.attrs[i].second))
+      return false;
+  for (size_t i = 0; i < a.inputs.size(); ++i)
+    if (a.inputs[i] != b.inputs[i] &&
+        !sameFeature(loss.features[size_t(a.inputs[i])], loss.features[size_t(b.inputs[i])]))
+      return false;
+  return true;
 }
 
 // `T.l3 -> adaptive_maxpool(4, 4)` inside a loss: built-in layers applied to
@@ -448,6 +477,91 @@ Value LossBuilder::nonConstBinary(const BinaryExpr &e, const Value &lhs, const V
   return v;
 }
 } // namespace
+
+namespace {
+/// Which features of a loss depend on which, through gradient-carrying
+/// paths only: `detach(x)` cuts its input off.
+struct GradientPaths {
+  const CheckedLoss &loss;
+
+  bool reaches(int from, int target) const {
+    if (from == target)
+      return true;
+    const FeatureNode &f = loss.features[size_t(from)];
+    if (f.op == "detach")
+      return false;
+    for (int input : f.inputs)
+      if (reaches(input, target))
+        return true;
+    return false;
+  }
+
+  /// Whether `id` is computed from something that trains other than
+  /// `except`: a tap of a trained model or another learned module. A
+  /// detached student feature still moves as the student trains.
+  bool trainable(int id, int except, const std::set<int> &trained) const {
+    if (id == except)
+      return false;
+    const FeatureNode &f = loss.features[size_t(id)];
+    if (f.kind == FeatureNode::Kind::Tap)
+      return trained.count(f.instance) > 0;
+    if (!f.learnable.empty())
+      return true;
+    for (int input : f.inputs)
+      if (trainable(input, except, trained))
+        return true;
+    return false;
+  }
+};
+} // namespace
+
+void Sema::checkFusionAnchors(const CheckedLoss &loss, const std::set<int> &trained, const CheckedData *labelData) {
+  GradientPaths paths{loss};
+  for (size_t fuse = 0; fuse < loss.features.size(); ++fuse) {
+    const FeatureNode &f = loss.features[fuse];
+    if (f.kind != FeatureNode::Kind::Helper || f.op != "attention_fuse")
+      continue;
+    // Each loss term the fusion reaches with a gradient either anchors it
+    // (its other arguments are labels or fixed teacher features) or pulls
+    // it towards something that trains as well (the student).
+    const LossNode *anchor = nullptr, *pulled = nullptr;
+    for (const LossNode &node : loss.nodes) {
+      if (node.kind != LossNode::Kind::Call)
+        continue;
+      bool reached = false, againstTrainable = false;
+      for (int argument : node.features) {
+        if (paths.reaches(argument, int(fuse)))
+          reached = true;
+        else if (paths.trainable(argument, int(fuse), trained))
+          againstTrainable = true;
+      }
+      if (!reached)
+        continue;
+      if (againstTrainable) {
+        if (!pulled)
+          pulled = &node;
+      } else if (!anchor) {
+        anchor = &node;
+      }
+    }
+    std::string width = f.shape.empty() ? "N" : std::to_string(f.shape[0]);
+    std::string classes =
+        labelData && labelData->numClasses > 0 ? std::to_string(labelData->numClasses) : std::string("N");
+    std::string anchorTerm = "ce(attention_fuse(...) -> linear(" + classes + "), label)";
+    if (pulled && !anchor) {
+      diags.error(pulled->range,
+                  "the attention_fuse module is trained only by matching a trainable feature here, so it can "
+                  "collapse onto it (the fused relation then copies the student's own); anchor it to the "
+                  "teachers with a term of its own, e.g. " + anchorTerm +
+                      ", and read it here as detach(attention_fuse(...)) if the relation should train the "
+                      "student alone");
+      diags.note(f.range, "the attention_fuse module, [" + width + "]");
+    } else if (!pulled && !anchor) {
+      diags.error(f.range, "attention_fuse is detached in every term of the loss, so nothing trains it; add a "
+                           "term that anchors it to the teachers, e.g. " + anchorTerm);
+    }
+  }
+}
 
 void Sema::noteLabels(const CheckedData &data) {
   diags.note(data.labelsRange.valid() ? data.labelsRange : data.range,

@@ -347,6 +347,7 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
 
   for (int instance : trained)
     spec.trained.push_back(instance);
+  checkFusionAnchors(spec.loss, trained, labelData);
   bool readsTeacher = false, readsOwnExits = false;
   for (int instance : read) {
     if (trained.count(instance))

@@ -129,6 +129,11 @@ public:
                  const CheckedData *labelData = nullptr);
   // Notes at the labels statement of `data`.
   void noteLabels(const CheckedData &data);
+  // Each attention_fuse of `loss` is anchored to the teachers: a term
+  // trains it against labels or fixed features, not only against what
+  // `trained` (model instances) computes, towards which it could collapse.
+  // `labelData` names the class count in the suggested anchor.
+  void checkFusionAnchors(const CheckedLoss &loss, const std::set<int> &trained, const CheckedData *labelData);
 
   // Overrides from `--set`, consumed as they match.
   std::map<std::string, ConstValue> overrideValues;

@@ -409,15 +409,28 @@ ShapeResult attentionFuse(const ShapeQuery &q) {
   if (dim % heads != 0)
     return ShapeResult::failure("attention_fuse dim " + std::to_string(dim) + " is not divisible by heads " +
                                 std::to_string(heads));
+  // The parameters --kd-materialize-adapters gives the module: a linear
+  // projection per feature, then the attention's q, k, v and output
+  // projections.
   ShapeResult r = ShapeResult::success({dim});
   for (size_t i = 0; i < q.inputs.size(); ++i) {
     if (q.inputs[i].isLabel)
       return ShapeResult::failure("attention_fuse fuses features; `label` is not a feature");
-    r.learnable.push_back({"proj" + std::to_string(i), {dim, numElements(q.inputs[i].shape)}});
+    std::string proj = "proj" + std::to_string(i);
+    r.learnable.push_back({proj + ".weight", {dim, numElements(q.inputs[i].shape)}});
+    r.learnable.push_back({proj + ".bias", {dim}});
   }
-  r.learnable.push_back({"in_proj", {3 * dim, dim}});
-  r.learnable.push_back({"out_proj", {dim, dim}});
+  for (const char *projection : {"q", "k", "v", "out"}) {
+    r.learnable.push_back({std::string("attn.") + projection + "_weight", {dim, dim}});
+    r.learnable.push_back({std::string("attn.") + projection + "_bias", {dim}});
+  }
   return r;
+}
+
+ShapeResult detach(const ShapeQuery &q) {
+  if (q.inputs[0].isLabel)
+    return ShapeResult::failure("detach expects a feature; `label` carries no gradient anyway");
+  return ShapeResult::success(in(q));
 }
 
 } // namespace kd::shapes

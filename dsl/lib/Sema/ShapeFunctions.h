@@ -51,6 +51,7 @@ ShapeResult decoupledKd(const ShapeQuery &q);
 ShapeResult normalize(const ShapeQuery &q);
 ShapeResult adapt(const ShapeQuery &q);
 ShapeResult attentionFuse(const ShapeQuery &q);
+ShapeResult detach(const ShapeQuery &q);
 
 // The adapter "auto" picks for mapping `from` to `to` ("conv1x1", "pool",
 // "conv1x1+pool", "linear", "identity"), or "" when none can.

@@ -75,6 +75,7 @@ kd.student @S untrained attributes {model = @S_model, transform = {kind = "resiz
 // CHECK: kd.adapt %[[S]]#1 "linear" name "adapt0" : tensor<?x8xf32> -> tensor<?x16xf32>
 // CHECK: kd.attention_fuse %{{.*}}, %{{.*}} heads 2 dim 8 name "fuse0" : (tensor<?x8xf32>, tensor<?x16xf32>) -> tensor<?x8xf32>
 // CHECK: kd.normalize
+// CHECK: kd.stop_gradient %{{.*}} : tensor<?x8xf32>
 // CHECK: kd.mean
 // CHECK: kd.ensemble %{{.*}}, %{{.*}} weighting "equal" : tensor<?x10xf32>
 // CHECK: kd.loss.ce %[[S]]#0, %[[Y]] smoothing 1.000000e-01 : tensor<?x10xf32>, tensor<?xi64>
@@ -102,6 +103,7 @@ kd.stage @distill attributes {kind = "distill", data = @fmnist, split = "train",
   %ad = kd.adapt %s#1 "linear" name "adapt0" : tensor<?x8xf32> -> tensor<?x16xf32>
   %fu = kd.attention_fuse %s#1, %t#1 heads 2 dim 8 name "fuse0" : (tensor<?x8xf32>, tensor<?x16xf32>) -> tensor<?x8xf32>
   %nm = kd.normalize %fu : tensor<?x8xf32>
+  %dt = kd.stop_gradient %fu : tensor<?x8xf32>
   %mn = kd.mean %s#0, %t#0 : tensor<?x10xf32>
   %en = kd.ensemble %s#0, %t#0 weighting "equal" : tensor<?x10xf32>
   %ce = kd.loss.ce %s#0, %y smoothing 0.1 : tensor<?x10xf32>, tensor<?xi64>
@@ -111,7 +113,7 @@ kd.stage @distill attributes {kind = "distill", data = @fmnist, split = "train",
   %mse = kd.loss.mse %ad, %t#1 reduction mean : tensor<?x16xf32>, tensor<?x16xf32>
   %l1 = kd.loss.l1 %ad, %t#1 reduction sum : tensor<?x16xf32>, tensor<?x16xf32>
   %sl = kd.loss.smooth_l1 %ad, %t#1 beta 1.0 : tensor<?x16xf32>, tensor<?x16xf32>
-  %cos = kd.loss.cosine %nm, %nm : tensor<?x8xf32>, tensor<?x8xf32>
+  %cos = kd.loss.cosine %nm, %dt : tensor<?x8xf32>, tensor<?x8xf32>
   %at = kd.loss.at %sl1, %t#2 p 2.0 : tensor<?x8x14x14xf32>, tensor<?x16x14x14xf32>
   %rd = kd.loss.rkd_distance %s#1, %t#1 : tensor<?x8xf32>, tensor<?x16xf32>
   %ra = kd.loss.rkd_angle %s#1, %t#1 : tensor<?x8xf32>, tensor<?x16xf32>

@@ -169,6 +169,24 @@ def KD_NormalizeOp : KD_Op<"normalize", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+def KD_StopGradientOp : KD_Op<"stop_gradient", [Pure, SameOperandsAndResultType]> {
+  let summary = "Reads a feature without passing it a gradient (`detach(x)`)";
+  let description = [{
+    The value of `input`; --kd-autodiff treats the result as a constant, so
+    nothing upstream of it is trained by the losses that read it, and then
+    replaces it by its input. A relation loss against an attention fusion
+    reads the fusion through it, so that the fusion cannot drift towards
+    the student.
+
+    ```mlir
+    %d = kd.stop_gradient %fused : tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins KD_Tensor:$input);
+  let results = (outs KD_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 def KD_MeanOp : KD_Op<"mean", [Pure, SameOperandsAndResultType]> {
   let summary = "Elementwise mean of equally shaped features";
   let description = [{
