@@ -22,6 +22,11 @@ config.substitutions.append(("%python", config.python_executable))
 if config.have_cuda:
     config.available_features.add("cuda")
 
+# The recipes' smoke tests train on the real Fashion-MNIST where it is
+# installed.
+if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    config.available_features.add("fashion-mnist")
+
 # The Python interop tests (test/interop) need the virtual environment that
 # test/interop/make-venv.sh creates in the build directory (CTest runs it as
 # the `interop-venv` fixture): Debian's torch and numpy plus safetensors.
