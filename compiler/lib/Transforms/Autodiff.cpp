@@ -12,8 +12,11 @@
 //    kernel (`kd.loss.grad`).
 // 3. The ops are walked in reverse order; each builds its backward through
 //    DifferentiableOpInterface / DifferentiableLossOpInterface with a
-//    `wanted` flag per active operand. A value several ops read sums the
-//    gradients with `kd.add`.
+//    `wanted` flag per active operand. A loss's target operands (those its
+//    kernel has no gradient slot for: labels, soft targets, kl's target,
+//    the teacher side of rkd and dkd) are never wanted: in self-distillation
+//    the student's deepest classifier teaches its exits as a detached
+//    target. A value several ops read sums the gradients with `kd.add`.
 // 4. Every trainable parameter's gradient is bound by `kd.param_grad`; one
 //    the loss does not reach is an error at the parameter's `.kd` line.
 //
@@ -115,6 +118,17 @@ private:
     return wanted;
   }
 
+  /// A loss's wanted operands: the active ones it passes a gradient to. Its
+  /// targets (labels, soft targets, kl's target distribution, the teacher
+  /// side of rkd and dkd) are constants even when a trained model computes
+  /// them, e.g. the deepest classifier that teaches the exits.
+  SmallVector<bool> wantedLossOperands(DifferentiableLossOpInterface loss) {
+    SmallVector<bool> wanted = wantedOperands(loss.getOperation());
+    for (unsigned index = 0; index < wanted.size(); ++index)
+      wanted[index] = wanted[index] && loss.hasGradientSlot(index);
+    return wanted;
+  }
+
   LogicalResult buildBackward() {
     SmallVector<Operation *> forward;
     for (Operation &op : body.without_terminator())
@@ -125,7 +139,7 @@ private:
       SmallVector<Value> operandGrads;
       if (auto loss = dyn_cast<DifferentiableLossOpInterface>(op)) {
         double weight = lossWeights.lookup(op->getResult(0));
-        SmallVector<bool> wanted = wantedOperands(op);
+        SmallVector<bool> wanted = wantedLossOperands(loss);
         if (weight == 0.0 || !llvm::is_contained(wanted, true))
           continue;
         if (failed(loss.buildLossBackward(builder, weight, wanted, operandGrads)))

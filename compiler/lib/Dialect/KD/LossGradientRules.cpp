@@ -3,11 +3,15 @@
 // Every loss of the runtime is one fused kernel writing the value and the
 // gradients of `gradScale * value`; the backward of a loss op is therefore
 // a `kd.loss.grad` of its value that names the wanted operands and carries
-// the loss's weight. Each loss op says here which operands its kernel can
-// differentiate (runtime/include/kdrt/Backend.h): both sides of the
-// feature and relation losses (the second side is trainable when it is a
-// fusion module, an adapter or another tap of the student), only the logits
-// of `ce` and the student side of `dkd`.
+// the loss's weight. Each loss op says here which operands receive a
+// gradient: both sides of the feature and relation losses (an adapter, a
+// fusion module or another tap of the student may sit on either side; write
+// `detach(x)` to hold one side fixed), only the prediction of `ce` and `kl`
+// (labels, soft targets and the distribution `kl` matches are targets) and
+// the student side of `dkd`. --kd-autodiff treats the other operands as
+// constants, even when they are computed by a trained model: in
+// self-distillation the deepest classifier teaching an exit through
+// `kl(e, S.logits)` is a detached target, as in BYOT.
 //
 //===----------------------------------------------------------------------===//
 #include "kd/Dialect/KD/KDOps.h"
@@ -56,8 +60,9 @@ static LogicalResult buildLossGrad(DifferentiableLossOpInterface loss, OpBuilder
 
 // Labels and soft targets are data.
 KD_LOSS_GRADIENT_RULE(CrossEntropyLossOp, index == 0)
-// klDivLoss writes both sides (a reverse KL swaps them in lowering).
-KD_LOSS_GRADIENT_RULE(KlDivLossOp, index < 2)
+// The target distribution is a constant (the runtime's klDivLoss could
+// write both sides; a reverse KL swaps them in lowering).
+KD_LOSS_GRADIENT_RULE(KlDivLossOp, index == 0)
 KD_LOSS_GRADIENT_RULE(MseLossOp, index < 2)
 KD_LOSS_GRADIENT_RULE(L1LossOp, index < 2)
 KD_LOSS_GRADIENT_RULE(SmoothL1LossOp, index < 2)
