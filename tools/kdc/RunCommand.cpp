@@ -95,6 +95,8 @@ json stageLine(const json &stage) {
   json evaluations = json::array();
   for (const json &evaluation : stage.value("evaluations", json::array())) {
     json entry = {{"model", evaluation.value("model", "")}, {"split", evaluation.value("split", "")}};
+    if (evaluation.contains("using"))
+      entry["using"] = evaluation["using"];
     if (evaluation.contains("accuracy"))
       entry["accuracy"] = evaluation["accuracy"];
     for (const char *metric : {"sensitivity", "specificity", "f1"})

@@ -107,8 +107,10 @@ void printPlanSummary(const plan::Plan &plan, std::ostream &out) {
     }
   }
   for (const plan::EvaluationSpec &evaluation : plan.evaluations) {
-    out << "evaluation of " << evaluation.model << " on "
-        << evaluation.data.dataset << "/" << evaluation.data.split
+    out << "evaluation of " << evaluation.model
+        << (evaluation.prediction.empty() ? ""
+                                          : " using " + evaluation.prediction)
+        << " on " << evaluation.data.dataset << "/" << evaluation.data.split
         << " after " << evaluation.afterStage << ", batch "
         << evaluation.batch << ", output %" << evaluation.outputBuffer
         << "\n";

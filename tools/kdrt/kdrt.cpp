@@ -366,12 +366,13 @@ int inferCommand(const CommandLine &line) {
     std::cerr << "kdrt: error: " << error.what() << "\n";
     return kFailure;
   }
+  // The model's own output first, as the session's inference program.
   const kdrt::plan::EvaluationSpec *evaluation = nullptr;
-  for (const auto &candidate : plan.evaluations)
-    if (line.model.empty() || candidate.model == line.model) {
-      evaluation = &candidate;
-      break;
-    }
+  for (bool ownOutput : {true, false})
+    for (const auto &candidate : plan.evaluations)
+      if (!evaluation && (line.model.empty() || candidate.model == line.model) &&
+          (!ownOutput || candidate.prediction.empty()))
+        evaluation = &candidate;
   if (!evaluation) {
     std::cerr << "kdrt: error: the plan has no evaluation"
               << (line.model.empty() ? "" : " of model '" + line.model + "'")

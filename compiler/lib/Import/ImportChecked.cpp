@@ -366,8 +366,11 @@ void Importer::importEvaluate(OpBuilder &builder, const CheckedEvaluate &evaluat
     return;
   }
   SmallVector<StringRef> metrics(evaluate.metrics.begin(), evaluate.metrics.end());
-  auto op = builder.create<EvaluateOp>(location, model, useRef(program.data[size_t(evaluate.split.data)].name),
-                                       b.getStringAttr(evaluate.split.split), b.getStrArrayAttr(metrics));
+  auto op = builder.create<EvaluateOp>(
+      location, model, useRef(program.data[size_t(evaluate.split.data)].name), b.getStringAttr(evaluate.split.split),
+      b.getStrArrayAttr(metrics), evaluate.batch > 0 ? b.getI64IntegerAttr(evaluate.batch) : IntegerAttr(),
+      evaluate.using_ ? b.getStringAttr(describePrediction(*evaluate.using_, evaluate.using_->feature))
+                      : StringAttr());
   if (!evaluate.using_)
     return;
   Block *body = new Block();

@@ -328,6 +328,25 @@ Value BodyEmitter::emit(Location location) {
 
 } // namespace
 
+std::string describePrediction(const CheckedLoss &loss, int feature) {
+  if (feature < 0 || size_t(feature) >= loss.features.size())
+    return "";
+  const FeatureNode &f = loss.features[size_t(feature)];
+  switch (f.kind) {
+  case FeatureNode::Kind::Tap:
+    return f.tap;
+  case FeatureNode::Kind::Label:
+    return "label";
+  case FeatureNode::Kind::Helper:
+  case FeatureNode::Kind::Value:
+    break;
+  }
+  std::string text = f.op + "(";
+  for (size_t i = 0; i < f.inputs.size(); ++i)
+    text += (i ? "," : "") + describePrediction(loss, f.inputs[i]);
+  return text + ")";
+}
+
 Value Importer::emitLossBody(OpBuilder &builder, const CheckedLoss &loss, const std::string &scopeName,
                              Location location) {
   return BodyEmitter(*this, builder, loss, scopeName).emit(location);

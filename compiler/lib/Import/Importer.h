@@ -24,6 +24,11 @@ struct LayerSpec {
   const std::vector<std::pair<std::string, Shape>> &learnable;
 };
 
+/// How evaluation results name the prediction `evaluate ... using` reads:
+/// taps by their name, everything else as a call of its inputs
+/// (`mean(e1,e2,e3,logits)`).
+std::string describePrediction(const CheckedLoss &loss, int feature);
+
 class Importer {
 public:
   Importer(mlir::MLIRContext &context, const CheckedProgram &program, const SourceManager &sources);

@@ -361,6 +361,8 @@ LogicalResult evaluationSpec(rt::EvaluateOp op, plan::Plan &result) {
     if (metric != "per_class")
       spec.metrics.push_back(metric);
   spec.afterStage = op.getAfterStage().str();
+  if (std::optional<StringRef> prediction = op.getPrediction())
+    spec.prediction = prediction->str();
   Block &body = op.getBody().front();
   if (failed(graphSpec(body, spec.graph, op.getArenaBytes(), nullptr)))
     return failure();

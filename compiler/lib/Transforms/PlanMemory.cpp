@@ -105,7 +105,7 @@ struct KdPlanMemory : kd::impl::KdPlanMemoryBase<KdPlanMemory> {
         if (failed(planGraph(&op, stage.getBatch())))
           return signalPassFailure();
       } else if (auto evaluate = dyn_cast<EvaluateOp>(op); evaluate && !evaluate.getBody().empty()) {
-        if (failed(planGraph(&op, evalBatch)))
+        if (failed(planGraph(&op, evaluate.getBatch().value_or(evalBatch))))
           return signalPassFailure();
       }
     }

@@ -447,9 +447,22 @@ Value LossBuilder::nonConstBinary(const BinaryExpr &e, const Value &lhs, const V
   bool constR = rhs.kind == Value::Kind::Const && rhs.constant.isNumber();
   LossNode node;
   node.range = e.range;
-  if (lossL && lossR && (e.op == BinaryOp::Add || e.op == BinaryOp::Sub)) {
+  bool additive = e.op == BinaryOp::Add || e.op == BinaryOp::Sub;
+  if (additive && (lossL || lossR) && (lossL || constL) && (lossR || constR)) {
+    // A constant term (`ce(...) + 0.5`) becomes a Constant node: it shifts
+    // the loss value and has no gradient.
+    auto operand = [&](const Value &v) {
+      if (v.kind == Value::Kind::Loss)
+        return v.id;
+      LossNode constant;
+      constant.kind = LossNode::Kind::Constant;
+      constant.constant = v.constant.asDouble();
+      constant.range = e.range;
+      loss.nodes.push_back(constant);
+      return int(loss.nodes.size()) - 1;
+    };
     node.kind = e.op == BinaryOp::Add ? LossNode::Kind::Add : LossNode::Kind::Sub;
-    node.operands = {lhs.id, rhs.id};
+    node.operands = {operand(lhs), operand(rhs)};
   } else if (e.op == BinaryOp::Mul && ((lossL && constR) || (constL && lossR))) {
     node.kind = LossNode::Kind::Scale;
     node.operands = {lossL ? lhs.id : rhs.id};

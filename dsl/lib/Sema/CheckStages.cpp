@@ -10,6 +10,8 @@
 #include "ExprWalk.h"
 #include "SemaImpl.h"
 
+#include <algorithm>
+
 namespace kd::sema {
 
 using namespace kd::ast;
@@ -47,6 +49,28 @@ bool blockShapes(const ModelInstance &inst, const std::string &block, Shape &in,
 }
 // Metrics compare the prediction with the labels class by class, so what
 // `evaluate` reads must be one score per class of the evaluated data.
+// The batch an evaluation runs in: its `batch N` clause, else the batch the
+// model last trained with before the evaluation (a stage that trains it, or
+// a teacher's own training; an ensemble's first member), else
+// kDefaultEvaluationBatch for a model nothing trains.
+int64_t evaluationBatch(Sema &sema, const CheckedEvaluate &e, const Statement &s) {
+  if (const Clause *batch = s.clause("batch"))
+    return sema.positiveInt(batch->value.get(), batch->range, "'batch'").value_or(kDefaultEvaluationBatch);
+  const CheckedModelUse *use = sema.result->findUse(e.model);
+  if (use && use->source == CheckedModelUse::Source::Ensemble && !use->members.empty())
+    use = sema.result->findUse(use->members.front());
+  if (!use || use->instance < 0)
+    return kDefaultEvaluationBatch;
+  // Stages are checked in file order, so those seen so far precede `e`.
+  for (auto stage = sema.result->stages.rbegin(); stage != sema.result->stages.rend(); ++stage)
+    if (stage->batch > 0 && std::find(stage->trained.begin(), stage->trained.end(), use->instance) !=
+                                stage->trained.end())
+      return stage->batch;
+  if (use->train && use->train->batch > 0)
+    return use->train->batch;
+  return kDefaultEvaluationBatch;
+}
+
 void checkEvaluatedClasses(Sema &sema, const CheckedEvaluate &e, const Statement &s) {
   if (e.model.empty() || !e.split.valid())
     return;
@@ -533,7 +557,7 @@ void Sema::checkTopStatement(const StatementDecl &decl) {
     return n->name;
   };
   if (s.verb == "evaluate") {
-    rejectUnknownClauses(*this, s, {"on", "metrics", "using"});
+    rejectUnknownClauses(*this, s, {"on", "metrics", "using", "batch"});
     CheckedEvaluate e;
     e.range = decl.range;
     e.model = modelName();
@@ -554,10 +578,23 @@ void Sema::checkTopStatement(const StatementDecl &decl) {
     }
     if (const Clause *usingClause = s.clause("using"); usingClause && usingClause->value) {
       CheckedLoss prediction;
-      if (checkLoss(*usingClause->value, prediction, nullptr, {}, /*featureOnly=*/true))
-        e.using_ = std::move(prediction);
+      if (checkLoss(*usingClause->value, prediction, nullptr, {}, /*featureOnly=*/true)) {
+        // Nothing trains parameters created by the prediction itself (an
+        // adapter, a linear layer after a tap): they would be evaluated at
+        // their initial values.
+        bool learned = false;
+        for (const FeatureNode &f : prediction.features)
+          if (!f.learnable.empty() && !learned) {
+            learned = true;
+            diags.error(f.range, "'" + f.op + "' has parameters that no stage trains; 'using' combines the "
+                                 "model's taps with mean, add, mul and layers without parameters");
+          }
+        if (!learned)
+          e.using_ = std::move(prediction);
+      }
     }
     checkEvaluatedClasses(*this, e, s);
+    e.batch = evaluationBatch(*this, e, s);
     result->evaluations.push_back(std::move(e));
   } else if (s.verb == "export") {
     rejectUnknownClauses(*this, s, {"to"});

@@ -55,6 +55,8 @@ Status Session::runEvaluation(size_t index, json &result) {
   result["model"] = spec.model;
   result["dataset"] = spec.data.dataset;
   result["split"] = spec.data.split;
+  if (!spec.prediction.empty())
+    result["using"] = spec.prediction;
   return Status::success();
 }
 
@@ -72,11 +74,15 @@ Status Session::evaluate(json &results) {
 
 Status Session::inferenceProgram(const std::string &model,
                                  size_t &index) const {
-  for (size_t e = 0; e < planSpec->evaluations.size(); ++e)
-    if (model.empty() || planSpec->evaluations[e].model == model) {
-      index = e;
-      return Status::success();
-    }
+  // The model's own output first; an evaluation `using` another prediction
+  // (an exit, a mean of exits) only when the plan has no other.
+  for (bool ownOutput : {true, false})
+    for (size_t e = 0; e < planSpec->evaluations.size(); ++e)
+      if ((model.empty() || planSpec->evaluations[e].model == model) &&
+          (!ownOutput || planSpec->evaluations[e].prediction.empty())) {
+        index = e;
+        return Status::success();
+      }
   return Status::invalidArgument(
       "infer: the plan has no inference program" +
       (model.empty() ? std::string() : " for model '" + model + "'") +

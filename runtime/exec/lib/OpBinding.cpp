@@ -174,13 +174,14 @@ struct OpRow {
   std::function<BoundOpFn(const Attrs &, const plan::OpSpec &)> bind;
 };
 
-/// The scale_add of the contract: out = sum_i scales[i] * in[i]. Runs on the
-/// host through copyOut/copyIn, so it needs no backend entry of its own.
-Status scaleAdd(OpContext &ctx, const std::vector<double> &scales,
+/// The scale_add of the contract: out = sum_i scales[i] * in[i] + bias (the
+/// bias is the constant term of a loss). Runs on the host through
+/// copyOut/copyIn, so it needs no backend entry of its own.
+Status scaleAdd(OpContext &ctx, const std::vector<double> &scales, double bias,
                 const OpInputs &in, const OpOutputs &out) {
   Tensor &result = *out[0];
   size_t count = size_t(result.numElements());
-  std::vector<float> sum(count, 0.0f), term(count);
+  std::vector<float> sum(count, float(bias)), term(count);
   for (size_t i = 0; i < in.size(); ++i) {
     if (size_t(in[i]->numElements()) != count)
       return Status::invalidArgument(
@@ -873,9 +874,10 @@ const std::map<std::string, OpRow> &opTable() {
       if (scales.size() != op.in.size())
         a.fail("scales", "needs one scale per operand (" +
                              std::to_string(op.in.size()) + ")");
-      return BoundOpFn([scales](OpContext &c, const OpInputs &i,
-                                const OpOutputs &o) {
-        return scaleAdd(c, scales, i, o);
+      double bias = a.real("bias", 0.0);
+      return BoundOpFn([scales, bias](OpContext &c, const OpInputs &i,
+                                      const OpOutputs &o) {
+        return scaleAdd(c, scales, bias, i, o);
       });
     }};
     return t;

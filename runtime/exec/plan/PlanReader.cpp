@@ -511,6 +511,7 @@ public:
     evaluation.outputBuffer = num(
         object(require(j, path, "output"), outputPath), outputPath, "buffer");
     evaluation.afterStage = str(j, path, "after_stage", "");
+    evaluation.prediction = str(j, path, "using", "");
     return evaluation;
   }
 

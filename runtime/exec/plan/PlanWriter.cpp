@@ -255,6 +255,8 @@ json evaluationToJson(const EvaluationSpec &evaluation) {
             {"metrics", evaluation.metrics},
             {"output", {{"buffer", evaluation.outputBuffer}}},
             {"after_stage", evaluation.afterStage}};
+  if (!evaluation.prediction.empty())
+    j["using"] = evaluation.prediction;
   addGraph(j, evaluation.graph);
   return j;
 }

@@ -56,6 +56,16 @@ TEST(PlanReaderTest, RoundTripsThroughTheFileFormat) {
   EXPECT_EQ(serializePlan(read), bytes);
 }
 
+TEST(PlanReaderTest, EvaluationKeepsThePredictionItMeasures) {
+  Plan plan = samplePlan();
+  ASSERT_FALSE(plan.evaluations.empty());
+  EXPECT_FALSE(planToJson(plan)["evaluations"][0].contains("using"));
+  plan.evaluations[0].prediction = "mean(e1,e2,logits)";
+  Plan read = parsePlan(serializePlan(plan), "p.kdx");
+  EXPECT_EQ(read.evaluations[0].prediction, "mean(e1,e2,logits)");
+  EXPECT_EQ(planToJson(read)["evaluations"][0]["using"], "mean(e1,e2,logits)");
+}
+
 TEST(PlanReaderTest, BadMagic) {
   std::vector<uint8_t> bytes = serializePlan(samplePlan());
   bytes[0] = 'X';

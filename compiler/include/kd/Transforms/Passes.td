@@ -97,7 +97,10 @@ def KdAutodiff : Pass<"kd-autodiff", "mlir::ModuleOp"> {
     `kd.loss.grad`. The ops are then walked backwards from `kd.minimize`,
     each building its `kd.<op>_bwd` through DifferentiableOpInterface with
     `wanted` flags only for operands that need a gradient (never a batch
-    input, label or frozen parameter); gradients of a value read several
+    input, label or frozen parameter, nor a loss's target: the target of
+    `kd.loss.kl` and `kd.loss.ce`, the teacher side of `rkd_*` and `dkd`,
+    even when a trained model computes it, as the deepest classifier of a
+    self-distilled student does); gradients of a value read several
     times are summed with `kd.add`. Each trainable parameter's gradient is
     bound by `kd.param_grad`. The backward ops are inserted before
     `kd.minimize` and carry the `.kd` location of their forward op.
@@ -176,7 +179,7 @@ def KdPlanMemory : Pass<"kd-plan-memory", "mlir::ModuleOp"> {
   let summary = "Liveness-based buffer offsets in one arena per stage and evaluation";
   let description = [{
     For each flat `kd.stage` (batch = the stage's batch) and each
-    `kd.evaluate` with a body (batch = `eval-batch`): every activation,
+    `kd.evaluate` with a body (batch = its `batch`, else `eval-batch`): every activation,
     gradient and loss value lives from its definition to its last reader in
     program order; its size is its shape at that batch in fp32, rounded up
     to 64 bytes. Buffers are placed largest first into the best-fitting gap
@@ -197,7 +200,7 @@ def KdPlanMemory : Pass<"kd-plan-memory", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"evalBatch", "eval-batch", "int64_t", "256",
-           "the batch evaluations are planned for">
+           "the batch of an evaluation that has no batch attribute">
   ];
   let dependentDialects = ["::kd::KDDialect"];
 }

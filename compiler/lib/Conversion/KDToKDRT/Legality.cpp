@@ -20,7 +20,7 @@ std::optional<std::string> kd::lowering::unsupportedReason(Operation *op, String
     return std::string("is left in a stage: run --kd-materialize-adapters first");
   if (isa<StopGradientOp>(op))
     return std::string("is left in a stage: run --kd-autodiff first, which resolves it");
-  if (isa<EnsembleOp, MeanOp, NormalizeOp>(op))
+  if (isa<EnsembleOp, NormalizeOp>(op))
     return std::string("has no runtime kernel (ensembles are combined before lowering)");
   if (target != "cpu" && target != "gpu")
     return "unknown target '" + target.str() + "' (expected cpu or gpu)";

@@ -94,7 +94,7 @@ bool kd::lowering::isLowerable(Operation *op) {
   return isa<ParamOp, BatchInputOp, BatchLabelsOp, Conv2dOp, LinearOp, BatchNormOp, LayerNormOp, GroupNormOp, ReluOp,
              GeluOp, SigmoidOp, TanhOp, SoftmaxOp, Pool2dOp, AdaptivePoolOp, ResizeOp, AddOp, MulOp, ConcatOp,
              ReshapeOp, DropoutOp, MatMulOp, L2NormalizeOp, MultiHeadAttentionOp, AttentionPoolOp, TokensOp, ClsTokenOp,
-             PosEmbedOp, SelectTokenOp, TapOp, BlockBeginOp, OutputOp, MinimizeOp, ParamGradOp, CrossEntropyLossOp,
+             PosEmbedOp, SelectTokenOp, MeanOp, TapOp, BlockBeginOp, OutputOp, MinimizeOp, ParamGradOp, CrossEntropyLossOp,
              KlDivLossOp, MseLossOp, L1LossOp, SmoothL1LossOp, CosineLossOp, AttentionTransferLossOp, RkdDistanceLossOp,
              RkdAngleLossOp, DkdLossOp, LossCombineOp, Conv2dBwdOp, LinearBwdOp, BatchNormBwdOp, LayerNormBwdOp,
              GroupNormBwdOp, ActivationBwdOp, SoftmaxBwdOp, Pool2dBwdOp, AdaptivePoolBwdOp, ResizeBwdOp, BinaryBwdOp,
@@ -115,6 +115,13 @@ LogicalResult GraphLowering::lower(Operation *op) {
   // Operands first (parameters become kdrt.param on first use).
   SmallVector<Value> ins;
   for (Value v : op->getOperands()) {
+    // The scale and shift of an inference batch norm (fused into an
+    // evaluation's conv) are no buffers: the scale_shift post-op reads the
+    // batch norm's parameters through their kd.bn_scale_shift.
+    if (v.getDefiningOp<BatchNormScaleShiftOp>()) {
+      ins.push_back(Value());
+      continue;
+    }
     Value lowered = operand(v);
     if (!lowered)
       return op->emitError("operand is not defined by a lowered op");
@@ -272,9 +279,18 @@ LogicalResult GraphLowering::lower(Operation *op) {
         return kernel<rt::SelectTokenFwdOp>(loc, ins, {out()}, {i64("index", st.getIndex())}), success();
       })
       .Case([&](LossCombineOp combine) {
-        // The bias shifts the reported value only; it has no gradient and
-        // scale_add has no constant term, so it is left out of the plan.
-        kernel<rt::ScaleAddOp>(loc, ins, {out()}, {named(b, "scales", b.getDenseF64ArrayAttr(combine.getWeights()))});
+        // The bias (a constant term of the loss) shifts the reported value
+        // only: it has no gradient.
+        SmallVector<NamedAttribute> attrs = {named(b, "scales", b.getDenseF64ArrayAttr(combine.getWeights()))};
+        if (double bias = combine.getBias().convertToDouble(); bias != 0.0)
+          attrs.push_back(f64("bias", bias));
+        kernel<rt::ScaleAddOp>(loc, ins, {out()}, attrs);
+        return success();
+      })
+      .Case([&](MeanOp) {
+        // The elementwise mean of the predictions (`using mean([...])`).
+        SmallVector<double> scales(ins.size(), 1.0 / double(ins.size()));
+        kernel<rt::ScaleAddOp>(loc, ins, {out()}, {named(b, "scales", b.getDenseF64ArrayAttr(scales))});
         return success();
       })
       .Case([&](MinimizeOp) { return success(); }) // the stage's kdrt.update

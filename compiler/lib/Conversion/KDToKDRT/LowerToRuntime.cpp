@@ -323,26 +323,42 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     auto model = SymbolTable::lookupNearestSymbolFrom<ModelOp>(evaluate, evaluate.getModelAttr());
     if (!model)
       return evaluate.emitError("evaluates an unknown model");
-    if (!evaluate.getBody().empty())
-      return evaluate.emitError("an evaluation with a 'using' body has no runtime program yet");
-    int64_t batch = 256;
+    // kdc always sets the batch; a hand-written kd.evaluate without one
+    // runs in batches of kd-plan-memory's default eval-batch.
+    int64_t batch = evaluate.getBatch().value_or(256);
     auto kdrtEval = builder.create<rt::EvaluateOp>(
         evaluate.getLoc(), userName(module, model.getSymName()), evaluate.getData(), evaluate.getSplit(),
-        batch, evaluate.getMetrics(), afterStage, 0);
+        batch, evaluate.getMetrics(), afterStage, 0, evaluate.getPredictionAttr());
     Block *body = new Block();
     kdrtEval.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, batch, /*training=*/false);
-    Value input = graph.scratch(graph.memrefFor(model.getInput().getType()));
-    inner.create<rt::LoadBatchOp>(evaluate.getLoc(), "image", input, DictionaryAttr());
-    graph.bind(model.getInput(), input);
     Value output;
-    for (Operation &op : model.getBodyBlock()) {
-      if (failed(graph.lower(&op)))
-        return failure();
-      if (auto out = dyn_cast<OutputOp>(op))
-        output = graph.operand(out.getValue());
+    if (!evaluate.getBody().empty()) {
+      // `using`: the flat body --kd-inline-models made (batch input, the
+      // model's ops, what combines its taps), planned by --kd-plan-memory.
+      auto planned = evaluate->getAttrOfType<IntegerAttr>("arena_bytes");
+      if (planned)
+        graph.reserveArena(planned.getInt());
+      for (Operation &op : evaluate.getBody().front()) {
+        if (failed(graph.lower(&op)))
+          return failure();
+        if (auto yield = dyn_cast<YieldOp>(op))
+          output = graph.operand(yield.getValue());
+      }
+    } else {
+      Value input = graph.scratch(graph.memrefFor(model.getInput().getType()));
+      inner.create<rt::LoadBatchOp>(evaluate.getLoc(), "image", input, DictionaryAttr());
+      graph.bind(model.getInput(), input);
+      for (Operation &op : model.getBodyBlock()) {
+        if (failed(graph.lower(&op)))
+          return failure();
+        if (auto out = dyn_cast<OutputOp>(op))
+          output = graph.operand(out.getValue());
+      }
     }
+    if (!output || !output.getDefiningOp<rt::BufferOp>())
+      return evaluate.emitError("the evaluated prediction is not computed from the batch");
     inner.create<rt::OutputOp>(evaluate.getLoc(), output);
     kdrtEval.setArenaBytes(graph.arenaBytes());
     return success();

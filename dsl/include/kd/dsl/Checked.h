@@ -216,11 +216,18 @@ struct CheckedModelUse {
   SplitRef weightSplit;             // accuracy(split)
 };
 
+/// The evaluation batch of a model no stage trains (a loaded model).
+constexpr int64_t kDefaultEvaluationBatch = 256;
+
 struct CheckedEvaluate {
   std::string model;
   SplitRef split;
   std::vector<std::string> metrics;
   std::optional<CheckedLoss> using_;
+  // Images per evaluation batch: the `batch N` clause, else the batch of the
+  // last stage (or teacher body) before the evaluation that trained the
+  // model, else kDefaultEvaluationBatch.
+  int64_t batch = 0;
   SourceRange range;
 };
 

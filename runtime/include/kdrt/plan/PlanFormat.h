@@ -222,6 +222,9 @@ struct EvaluationSpec {
   DataRef data;
   int64_t batch = 1;
   std::vector<std::string> metrics;
+  /// What `evaluate ... using` reads instead of the model's output
+  /// (`mean(e1,e2,e3,logits)`); empty for the output.
+  std::string prediction;
   GraphSpec graph;
   int64_t outputBuffer = 0;
   /// Empty: after the last stage before the declaration (the compiler

@@ -152,14 +152,17 @@ def KD_EvaluateOp : KD_Op<"evaluate", [DeclareOpInterfaceMethods<SymbolUserOpInt
   let summary = "Evaluates a model on a split";
   let description = [{
     The metrics computed from the model's output over the split; with a body
-    (`using`), the evaluated value is what the body yields.
+    (`using`), the evaluated value is what the body yields, and `prediction`
+    names it for the results (`mean(e1,e2,e3,logits)`). `batch` is the
+    number of images per evaluation step (256 when absent).
 
     ```mlir
-    kd.evaluate @S_model on @fmnist "test" metrics ["accuracy", "f1"]
+    kd.evaluate @S_model on @fmnist "test" metrics ["accuracy", "f1"] attributes {batch = 64 : i64}
     ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$model, FlatSymbolRefAttr:$data, StrAttr:$split,
-                       StrArrayAttr:$metrics);
+                       StrArrayAttr:$metrics, OptionalAttr<I64Attr>:$batch,
+                       OptionalAttr<StrAttr>:$prediction);
   let regions = (region MaxSizedRegion<1>:$body);
   let assemblyFormat = [{
     $model `on` $data $split `metrics` $metrics attr-dict-with-keyword (`using` $body^)?

@@ -171,7 +171,7 @@ def KDRT_LogitLossGroupOp : KDRT_KernelOp<"logit_loss_group", "r+", "+o",
     (ins DictArrayAttr:$terms)>;
 
 def KDRT_ScaleAddOp : KDRT_KernelOp<"scale_add", "+", "r",
-    "Weighted sum out = sum_i scales[i] * in[i] of loss values or gradients",
-    (ins DenseF64ArrayAttr:$scales)>;
+    "Weighted sum out = sum_i scales[i] * in[i] + bias of loss values, gradients or predictions",
+    (ins DenseF64ArrayAttr:$scales, OptionalAttr<F64Attr>:$bias)>;
 
 #endif // KD_DIALECT_KDRT_KDRTKERNELOPS_TD

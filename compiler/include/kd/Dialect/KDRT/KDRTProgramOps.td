@@ -95,7 +95,9 @@ def KDRT_EvaluateOp : KDRT_Op<"evaluate", [SingleBlock, NoRegionArguments]> {
   let description = [{
     The `evaluations` entry: the model's inference program whose output
     (`kdrt.output`) are the logits the metrics are computed from, after the
-    stage `after_stage`.
+    stage `after_stage`. `prediction` names what an `evaluate ... using`
+    reads instead of the model's output (`mean(e1,e2,e3,logits)`); the
+    results carry it as `using`.
 
     ```mlir
     kdrt.evaluate attributes {model = "S", data = "fmnist", split = "test", batch = 256 : i64,
@@ -106,7 +108,8 @@ def KDRT_EvaluateOp : KDRT_Op<"evaluate", [SingleBlock, NoRegionArguments]> {
     ```
   }];
   let arguments = (ins StrAttr:$model, StrAttr:$data, StrAttr:$split, I64Attr:$batch,
-                       StrArrayAttr:$metrics, StrAttr:$after_stage, I64Attr:$arena_bytes);
+                       StrArrayAttr:$metrics, StrAttr:$after_stage, I64Attr:$arena_bytes,
+                       OptionalAttr<StrAttr>:$prediction);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "attr-dict-with-keyword $body";
   let hasVerifier = 1;
