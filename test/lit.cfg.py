@@ -22,8 +22,8 @@ config.substitutions.append(("%python", config.python_executable))
 if config.have_cuda:
     config.available_features.add("cuda")
 
-# The recipes' smoke tests train on the real Fashion-MNIST where it is
-# installed.
+# Recipe smoke tests read the Fashion-MNIST files of the Debian package
+# dataset-fashion-mnist, where the stdlib recipes expect them.
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
 
