@@ -246,4 +246,9 @@ Status Backend::logitLossGroup(const LogitLossGroupDesc &, const Tensor &, const
   return unimplemented("logitLossGroup");
 }
 
+Status Backend::ensembleCombine(const EnsembleCombineDesc &, const std::vector<const Tensor *> &, const Tensor *,
+                                const Tensor *, Tensor &) {
+  return unimplemented("ensembleCombine");
+}
+
 } // namespace kdrt

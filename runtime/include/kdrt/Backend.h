@@ -48,6 +48,7 @@
 //   CosineLoss -> cosineLoss          AttentionTransferLoss -> attentionTransferLoss
 //   RkdDistanceLoss -> rkdDistanceLoss  RkdAngleLoss -> rkdAngleLoss
 //   DkdLoss -> dkdLoss                LogitLossGroup -> logitLossGroup
+//   ensemble_combine -> ensembleCombine
 //
 //===----------------------------------------------------------------------===//
 
@@ -376,6 +377,19 @@ public:
                                 const Tensor &logits,
                                 const std::vector<const Tensor *> &targets,
                                 Tensor &losses, Tensor *gradLogits);
+
+  //===--------------------------------------------------------------------===//
+  // Ensembles
+  //===--------------------------------------------------------------------===//
+
+  /// The members' logits [B, K] combined into the ensemble's logits at the
+  /// desc's temperature (EnsembleCombineDesc). `weights` ([M]) is required
+  /// for the Fixed weighting, `labels` ([B], class indices) for
+  /// ConfidenceAware; both are ignored otherwise.
+  virtual Status ensembleCombine(const EnsembleCombineDesc &desc,
+                                 const std::vector<const Tensor *> &members,
+                                 const Tensor *weights, const Tensor *labels,
+                                 Tensor &output);
 
 protected:
   /// What every op entry returns until a backend overrides it.

@@ -326,6 +326,31 @@ struct LogitLossGroupDesc {
   }
 };
 
+/// How an ensemble weighs its members (ensembleCombine): with the given
+/// weights (equal, a fixed list or accuracy-based, all decided before the
+/// step), or per sample from the members' predictions.
+enum class EnsembleWeighting {
+  /// w_m = weights[m] / sum_j weights[j].
+  Fixed,
+  /// w_m = (1 - H_m / sum_j H_j) / (M - 1), H_m the entropy of member m's
+  /// prediction at the temperature; equal weights when M = 1 or every
+  /// H_m = 0.
+  Entropy,
+  /// CA-MKD: w_m = (1 - softmax_m(CE_m)) / (M - 1), CE_m member m's
+  /// cross-entropy with the label at temperature 1 (softmax over the
+  /// members); w = 1 when M = 1.
+  ConfidenceAware,
+};
+
+/// The ensemble's prediction p = sum_m w_m softmax(member_m / T) written as
+/// logits at temperature T: output = T * log(p), so softmax(output / T) = p
+/// exactly and the KL / DKD kernels read the mixture as they read one
+/// teacher's logits. Forward only: the teacher side carries no gradient.
+struct EnsembleCombineDesc {
+  EnsembleWeighting weighting = EnsembleWeighting::Fixed;
+  double temperature = 1.0;
+};
+
 } // namespace kdrt
 
 #endif // KDRT_OPDESC_H

@@ -87,6 +87,41 @@ TEST_P(Conformance, LogitLossGroup) {
       }));
 }
 
+TEST_P(Conformance, EnsembleCombine) {
+  // An ensemble without members is refused by every implementation; only
+  // the interface's default answers unimplemented.
+  Tensor none;
+  if (backend().ensembleCombine({}, {}, nullptr, nullptr, none).code() ==
+      StatusCode::Unimplemented)
+    GTEST_SKIP() << backend().name() << " has no ensembleCombine";
+
+  Shape logits{3, 7};
+  Tensor weights = Tensor::owning(Shape{3});
+  weights.data()[0] = 0.5f;
+  weights.data()[1] = 0.3f;
+  weights.data()[2] = 0.2f;
+  for (EnsembleWeighting weighting :
+       {EnsembleWeighting::Fixed, EnsembleWeighting::Entropy,
+        EnsembleWeighting::ConfidenceAware}) {
+    EnsembleCombineDesc desc{weighting, 4.0};
+    OpCase op(kLossTolerance);
+    int a = op.input(logits, -3.0f, 3.0f), b = op.input(logits, -3.0f, 3.0f);
+    int c = op.input(logits, -3.0f, 3.0f);
+    int w = op.input(weights), y = op.input(labels(3, 7));
+    int out = op.output(logits);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &v) {
+          return be.ensembleCombine(
+              desc, {&v[a], &v[b], &v[c]},
+              weighting == EnsembleWeighting::Fixed ? &v[w] : nullptr,
+              weighting == EnsembleWeighting::ConfidenceAware ? &v[y]
+                                                              : nullptr,
+              v[out]);
+        }))
+        << "weighting " << int(weighting);
+  }
+}
+
 TEST_P(Conformance, FeatureLosses) {
   Shape feature{3, 4, 5, 7};
   for (RegressionKind kind :

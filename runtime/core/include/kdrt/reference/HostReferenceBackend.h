@@ -453,6 +453,16 @@ public:
     return reference::logitLossGroup<float>(d, in(z), targetRefs, out(losses),
                                             out(dz));
   }
+  Status ensembleCombine(const EnsembleCombineDesc &d,
+                         const std::vector<const Tensor *> &members,
+                         const Tensor *weights, const Tensor *labels,
+                         Tensor &output) override {
+    std::vector<In> memberRefs;
+    for (const Tensor *member : members)
+      memberRefs.push_back(in(member));
+    return reference::ensembleCombine<float>(d, memberRefs, in(weights),
+                                             in(labels), out(output));
+  }
 };
 
 

@@ -11,6 +11,7 @@
 #include "kdrt/reference/Attention.h"
 #include "kdrt/reference/Binary.h"
 #include "kdrt/reference/Conv2d.h"
+#include "kdrt/reference/Ensemble.h"
 #include "kdrt/reference/FeatureLosses.h"
 #include "kdrt/reference/L2Normalize.h"
 #include "kdrt/reference/Linear.h"
