@@ -126,6 +126,7 @@ private:
     f.tap = e.member;
     f.range = e.range;
     f.attrs.push_back({"weights", ConstValue::ofString(use.weighting)});
+    f.attrs.push_back({"ensemble", ConstValue::ofString(use.name)});
     for (const std::string &member : use.members) {
       const CheckedModelUse *m = sema.result->findUse(member);
       if (!m || m->instance < 0)
@@ -148,6 +149,41 @@ private:
     if (f.inputs.empty())
       return Value::error();
     return feature(std::move(f));
+  }
+
+  // An ensemble's value is the mixture of its members' predictions softened
+  // at the temperature of the loss that reads it: only the target of kl and
+  // the teacher of dkd read it so (section 8.5 of the language reference).
+  bool checkEnsembleUses(const std::string &callee, const std::vector<Value> &inputs) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Value &v = inputs[i];
+      if (v.kind != Value::Kind::Tensor || v.id < 0)
+        continue;
+      const FeatureNode &f = loss.features[size_t(v.id)];
+      if (f.kind != FeatureNode::Kind::Value || f.op != "ensemble")
+        continue;
+      std::string ensemble;
+      for (const auto &[key, value] : f.attrs)
+        if (key == "ensemble")
+          ensemble = value.stringValue;
+      std::string name = "'" + ensemble + "." + f.tap + "'";
+      if ((callee == "kl" || callee == "dkd") && i == 1) {
+        if (f.shape.size() == 1)
+          continue;
+        sema.diags.error(f.range, "ensemble " + name + " is " + formatShape(f.shape) +
+                                      "; an ensemble mixes class predictions, which are [K]");
+        return false;
+      }
+      sema.diags.error(f.range, "ensemble " + name + " can only be the target of kl or the teacher of dkd, not " +
+                                    (i == 0 && (callee == "kl" || callee == "dkd") ? "the student side of "
+                                                                                   : "an argument of ") +
+                                    "'" + callee + "'");
+      sema.diags.note(f.range, "an ensemble's prediction is the weighted mixture of its members' predictions "
+                               "softened at the loss's temperature; distill from it with kl(S.logits, " +
+                                   name.substr(1, name.size() - 2) + ", temperature: T)");
+      return false;
+    }
+    return true;
   }
 
   // Notes pointing at the models whose taps a failed call read.
@@ -323,6 +359,8 @@ Value LossBuilder::evalCall(const CallExpr &e) {
     return Value::error();
   }
   if (b->kind == BuiltinKind::Loss && !checkClassCount(e, inputs))
+    return Value::error();
+  if (!checkEnsembleUses(name, inputs))
     return Value::error();
   std::vector<int> ids;
   for (const Value &v : inputs) {

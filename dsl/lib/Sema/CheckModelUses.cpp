@@ -261,6 +261,12 @@ void Sema::checkModelUses() {
         diags.error(e->range, "an ensemble cannot contain itself");
         continue;
       }
+      const Expr *init = it->second.decl->init.get();
+      if (const auto *inner = init ? dyn_cast<CallExpr>(init) : nullptr; inner && inner->calleeName() == "ensemble") {
+        diags.error(e->range, "ensemble member '" + name->name + "' is itself an ensemble; list its members instead");
+        diags.note(it->second.decl->nameRange, "'" + name->name + "' declared here");
+        continue;
+      }
       checked.members.push_back(name->name);
     }
     const BoundArg *weights = bound->find("weights");
@@ -295,8 +301,13 @@ void Sema::checkModelUses() {
             numbers = numbers && c.isNumber() && c.asDouble() >= 0;
             checked.weights.push_back(c.asDouble());
           }
+          double total = 0;
+          for (double x : checked.weights)
+            total += x;
           if (!numbers)
             diags.error(w.range, "ensemble weights must be non-negative numbers");
+          else if (!(total > 0))
+            diags.error(w.range, "ensemble weights sum to 0: at least one member needs a positive weight");
           else if (checked.weights.size() != list->elements.size())
             diags.error(w.range, "the ensemble has " + std::to_string(list->elements.size()) + " members but " +
                                      std::to_string(checked.weights.size()) + " weights");
