@@ -10,6 +10,7 @@
 #include "Importer.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <map>
 
@@ -52,6 +53,11 @@ private:
   std::optional<LossTerms> terms(int id);
   Value lossCall(const LossNode &node);
   Value ensemble(const FeatureNode &f, Location location, ArrayRef<Value> members);
+  /// The stage's batch labels, created on first use.
+  Value batchLabels(Location location);
+  /// `target` as a loss at `temperature` reads it: an ensemble's logits are
+  /// computed at the temperature of the loss (a copy per other temperature).
+  Value atTemperature(Value target, double temperature);
 
   FloatAttr f64(double v) { return builder.getF64FloatAttr(v); }
   Type lossType() { return RankedTensorType::get({}, builder.getF32Type()); }
@@ -79,6 +85,8 @@ private:
   llvm::DenseMap<std::pair<Attribute, Type>, Value> inputs;
   Value labels;
   int helperCount = 0;
+  /// The kd.ensemble ops a loss has given its temperature.
+  llvm::DenseSet<Operation *> temperedEnsembles;
 };
 
 Value BodyEmitter::batchInput(int instance) {
@@ -165,10 +173,7 @@ Value BodyEmitter::feature(int id) {
     result = tapped[{f.instance, f.hybrid, f.tap}];
     break;
   case FeatureNode::Kind::Label:
-    if (!labels)
-      labels = builder.create<BatchLabelsOp>(location, RankedTensorType::get({ShapedType::kDynamic},
-                                                                             builder.getI64Type()));
-    result = labels;
+    result = batchLabels(location);
     break;
   case FeatureNode::Kind::Helper:
     result = helper(f, location, in);
@@ -186,26 +191,44 @@ Value BodyEmitter::feature(int id) {
   return result;
 }
 
+Value BodyEmitter::batchLabels(Location location) {
+  if (!labels)
+    labels = builder.create<BatchLabelsOp>(location, RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type()));
+  return labels;
+}
+
 Value BodyEmitter::ensemble(const FeatureNode &f, Location location, ArrayRef<Value> members) {
-  // The feature records only the weighting; fixed weights live on the
-  // ensemble teacher whose members are the models these taps come from.
-  std::string weighting = str(f.attrs, "weights", "equal");
-  std::vector<int> instances;
-  for (int input : f.inputs)
-    instances.push_back(loss.features[size_t(input)].instance);
-  DenseF64ArrayAttr weights;
-  for (const CheckedModelUse &use : importer.program.uses) {
-    if (use.source != CheckedModelUse::Source::Ensemble || use.weighting != weighting || use.weights.empty())
-      continue;
-    std::vector<int> memberInstances;
-    for (const std::string &member : use.members)
-      if (const CheckedModelUse *m = importer.program.findUse(member))
-        memberInstances.push_back(m->instance);
-    if (memberInstances == instances)
-      weights = builder.getDenseF64ArrayAttr(use.weights);
+  // The feature names the ensemble teacher; its weighting and fixed
+  // weights live on that teacher's declaration.
+  const CheckedModelUse *use = importer.program.findUse(str(f.attrs, "ensemble", ""));
+  if (!use || use->source != CheckedModelUse::Source::Ensemble) {
+    emitError(location) << "ensemble feature names no ensemble teacher";
+    return nullptr;
   }
-  return builder.create<EnsembleOp>(location, members.front().getType(), members, builder.getStringAttr(weighting),
-                                    weights);
+  std::string weighting = use->weighting;
+  DenseF64ArrayAttr weights;
+  if (weighting == "fixed")
+    weights = builder.getDenseF64ArrayAttr(use->weights);
+  Value labelValue = weighting == "ca_mkd" ? batchLabels(location) : Value();
+  return builder.create<EnsembleOp>(location, members.front().getType(), members, labelValue,
+                                    builder.getStringAttr(weighting), weights, FloatAttr(),
+                                    FlatSymbolRefAttr::get(builder.getContext(), use->name));
+}
+
+Value BodyEmitter::atTemperature(Value target, double temperature) {
+  auto ensemble = target.getDefiningOp<EnsembleOp>();
+  if (!ensemble)
+    return target;
+  FloatAttr attr = f64(temperature);
+  if (temperedEnsembles.insert(ensemble).second) {
+    ensemble.setTemperatureAttr(attr);
+    return target;
+  }
+  if (ensemble.getTemperature().convertToDouble() == temperature)
+    return target;
+  auto copy = cast<EnsembleOp>(builder.clone(*ensemble));
+  copy.setTemperatureAttr(attr);
+  return copy.getResult();
 }
 
 Value BodyEmitter::lossCall(const LossNode &node) {
@@ -228,8 +251,8 @@ Value BodyEmitter::lossCall(const LossNode &node) {
   if (op == "dkd") {
     if (!need(3))
       return nullptr;
-    return builder.create<DkdLossOp>(location, lossType(), in[0], in[1], in[2], f64(num(a, "alpha", 1)), f64(num(a, "beta", 8)),
-                                     f64(num(a, "temperature", 4)));
+    return builder.create<DkdLossOp>(location, lossType(), in[0], atTemperature(in[1], num(a, "temperature", 4)), in[2],
+                                     f64(num(a, "alpha", 1)), f64(num(a, "beta", 8)), f64(num(a, "temperature", 4)));
   }
   if (!need(2))
     return nullptr;
@@ -237,7 +260,8 @@ Value BodyEmitter::lossCall(const LossNode &node) {
     return builder.create<CrossEntropyLossOp>(location, lossType(), in[0], in[1], f64(num(a, "smoothing", 0)));
   if (op == "kl") {
     const ConstValue &t2 = findAttr(a, "t2");
-    return builder.create<KlDivLossOp>(location, lossType(), in[0], in[1], f64(num(a, "temperature", 1)),
+    return builder.create<KlDivLossOp>(location, lossType(), in[0], atTemperature(in[1], num(a, "temperature", 1)),
+                                       f64(num(a, "temperature", 1)),
                                        reduction(a, "batchmean"), builder.getBoolAttr(!t2.isBool() || t2.boolValue),
                                        builder.getBoolAttr(str(a, "direction", "forward") == "reverse"));
   }

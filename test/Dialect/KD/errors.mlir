@@ -647,6 +647,41 @@ kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x16xf32> {
   kd.tap "embed" %f value : tensor<?x16xf32>
   kd.output %f : tensor<?x16xf32>
 }
+kd.stage @s attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 4 : i64, steps = 0 : i64, trained = [@M], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %s = kd.apply @M(%x) taps ["embed"] : (tensor<?x1x4x4xf32>) -> tensor<?x16xf32>
+  // expected-error @+1 {{ca_mkd weighting needs the labels}}
+  %e = kd.ensemble %s, %s weighting "ca_mkd" : tensor<?x16xf32>
+  %l = kd.loss.mse %e, %e reduction mean : tensor<?x16xf32>, tensor<?x16xf32>
+  kd.minimize %l
+}
+
+// -----
+
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 2 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x16xf32> {
+  %f = kd.reshape %x : tensor<?x1x4x4xf32> -> tensor<?x16xf32>
+  kd.tap "embed" %f value : tensor<?x16xf32>
+  kd.output %f : tensor<?x16xf32>
+}
+kd.stage @s attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 4 : i64, steps = 0 : i64, trained = [@M], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %y = kd.batch_labels : tensor<?xi64>
+  %s = kd.apply @M(%x) taps ["embed"] : (tensor<?x1x4x4xf32>) -> tensor<?x16xf32>
+  // expected-error @+1 {{only ca_mkd weighting reads labels}}
+  %e = kd.ensemble %s, %s labels %y : tensor<?xi64> weighting "entropy" {temperature = 2.0 : f64} : tensor<?x16xf32>
+  %l = kd.loss.mse %e, %e reduction mean : tensor<?x16xf32>, tensor<?x16xf32>
+  kd.minimize %l
+}
+
+// -----
+
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 2 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x16xf32> {
+  %f = kd.reshape %x : tensor<?x1x4x4xf32> -> tensor<?x16xf32>
+  kd.tap "embed" %f value : tensor<?x16xf32>
+  kd.output %f : tensor<?x16xf32>
+}
 // expected-error @+1 {{'d' does not name a kd.model}}
 kd.stage @s attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 4 : i64, steps = 0 : i64, trained = [@d], frozen = [], frozen_parts = [], groups = []} {
   %x = kd.batch_input : tensor<?x1x4x4xf32>

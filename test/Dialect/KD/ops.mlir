@@ -78,6 +78,7 @@ kd.student @S untrained attributes {model = @S_model, transform = {kind = "resiz
 // CHECK: kd.stop_gradient %{{.*}} : tensor<?x8xf32>
 // CHECK: kd.mean
 // CHECK: kd.ensemble %{{.*}}, %{{.*}} weighting "equal" : tensor<?x10xf32>
+// CHECK: kd.ensemble %{{.*}}, %{{.*}} labels %[[Y]] : tensor<?xi64> weighting "ca_mkd" {ensemble = @E, temperature = 4.000000e+00 : f64} : tensor<?x10xf32>
 // CHECK: kd.loss.ce %[[S]]#0, %[[Y]] smoothing 1.000000e-01 : tensor<?x10xf32>, tensor<?xi64>
 // CHECK: kd.loss.ce %{{.*}}, %{{.*}} smoothing 0.000000e+00 : tensor<?x10xf32>, tensor<?x10xf32>
 // CHECK: kd.loss.kl %{{.*}}, %{{.*}} temperature 4.000000e+00 reduction batchmean t2 true reverse false
@@ -106,6 +107,7 @@ kd.stage @distill attributes {kind = "distill", data = @fmnist, split = "train",
   %dt = kd.stop_gradient %fu : tensor<?x8xf32>
   %mn = kd.mean %s#0, %t#0 : tensor<?x10xf32>
   %en = kd.ensemble %s#0, %t#0 weighting "equal" : tensor<?x10xf32>
+  %ca = kd.ensemble %s#0, %t#0 labels %y : tensor<?xi64> weighting "ca_mkd" {ensemble = @E, temperature = 4.0 : f64} : tensor<?x10xf32>
   %ce = kd.loss.ce %s#0, %y smoothing 0.1 : tensor<?x10xf32>, tensor<?xi64>
   %soft = kd.softmax %t#0 temperature 1.0 : tensor<?x10xf32>
   %ces = kd.loss.ce %s#0, %soft smoothing 0.0 : tensor<?x10xf32>, tensor<?x10xf32>

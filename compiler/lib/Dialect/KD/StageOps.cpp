@@ -125,9 +125,57 @@ LogicalResult EnsembleOp::verify() {
   static constexpr llvm::StringLiteral weightings[] = {"equal", "fixed", "accuracy", "entropy", "ca_mkd"};
   if (getMembers().empty())
     return emitOpError("needs at least one member");
+  for (Value member : getMembers())
+    if (member.getType() != getType())
+      return emitOpError() << "members must have the result type " << getType() << ", got " << member.getType();
   if (!llvm::is_contained(weightings, getWeighting()))
     return emitOpError() << "unknown weighting '" << getWeighting() << "'";
   if (getWeighting() == "fixed" && (!getWeights() || getWeights()->size() != getMembers().size()))
     return emitOpError("fixed weighting needs one weight per member");
+  if ((getWeighting() == "ca_mkd") != bool(getLabels()))
+    return emitOpError(getLabels() ? "only ca_mkd weighting reads labels" : "ca_mkd weighting needs the labels");
+  if (!(getTemperature().convertToDouble() > 0))
+    return emitOpError("temperature must be positive");
   return success();
+}
+
+// kd.ensemble %a, %b [labels %y : tensor<?xi64>] weighting "w" {attrs} : type
+ParseResult EnsembleOp::parse(OpAsmParser &parser, OperationState &result) {
+  SmallVector<OpAsmParser::UnresolvedOperand> members;
+  OpAsmParser::UnresolvedOperand labels;
+  Type labelsType, type;
+  std::string weighting;
+  bool hasLabels = false;
+  if (parser.parseOperandList(members))
+    return failure();
+  if (succeeded(parser.parseOptionalKeyword("labels"))) {
+    hasLabels = true;
+    if (parser.parseOperand(labels) || parser.parseColonType(labelsType))
+      return failure();
+  }
+  if (parser.parseKeyword("weighting") || parser.parseString(&weighting) ||
+      parser.parseOptionalAttrDict(result.attributes) || parser.parseColonType(type))
+    return failure();
+  result.addAttribute(getWeightingAttrName(result.name), parser.getBuilder().getStringAttr(weighting));
+  if (parser.resolveOperands(members, type, result.operands) ||
+      (hasLabels && parser.resolveOperand(labels, labelsType, result.operands)))
+    return failure();
+  result.addAttribute(getOperandSegmentSizesAttrName(result.name),
+                      parser.getBuilder().getDenseI32ArrayAttr({int32_t(members.size()), hasLabels ? 1 : 0}));
+  result.addTypes(type);
+  return success();
+}
+
+void EnsembleOp::print(OpAsmPrinter &p) {
+  p << ' ' << getMembers();
+  if (Value labels = getLabels())
+    p << " labels " << labels << " : " << labels.getType();
+  p << " weighting ";
+  p.printString(getWeighting());
+  // The default temperature (1) is left out.
+  SmallVector<StringRef, 3> elided = {getWeightingAttrName(), getOperandSegmentSizesAttrName()};
+  if (getTemperature().convertToDouble() == 1.0)
+    elided.push_back(getTemperatureAttrName());
+  p.printOptionalAttrDict((*this)->getAttrs(), elided);
+  p << " : " << getType();
 }

@@ -200,21 +200,29 @@ def KD_MeanOp : KD_Op<"mean", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def KD_EnsembleOp : KD_Op<"ensemble", [Pure, SameOperandsAndResultType]> {
-  let summary = "Combines the values of an ensemble's members";
+def KD_EnsembleOp : KD_Op<"ensemble", [Pure, AttrSizedOperandSegments]> {
+  let summary = "The prediction of a teacher ensemble, as logits at a temperature";
   let description = [{
-    `weighting` is equal (the mean), fixed (`weights`, one per member), or
-    decided at run time from the members' predictions: accuracy (on a split),
-    entropy or ca_mkd.
+    The members' predictions softened at `temperature` T, mixed per sample
+    with weights w_m that sum to 1, and written as logits:
+    `T * log(sum_m w_m softmax(member_m / T))`, so that the kl or dkd loss
+    reading them at T sees the mixture itself. `weighting` is equal (the
+    mean), fixed (`weights`, one per member), accuracy (the members'
+    accuracies on a split, measured before the stage runs), entropy or
+    ca_mkd (per sample from the members' predictions; ca_mkd reads the
+    `labels`). `ensemble` names the teacher the op computes.
 
     ```mlir
-    %e = kd.ensemble %a, %b weighting "fixed" {weights = array<f64: 0.7, 0.3>} : tensor<?x10xf32>
+    %e = kd.ensemble %a, %b weighting "fixed" {ensemble = @E, temperature = 4.0 : f64, weights = array<f64: 0.7, 0.3>} : tensor<?x10xf32>
+    %c = kd.ensemble %a, %b labels %y : tensor<?xi64> weighting "ca_mkd" {ensemble = @C} : tensor<?x10xf32>
     ```
   }];
-  let arguments = (ins Variadic<KD_Tensor>:$members, StrAttr:$weighting,
-                       OptionalAttr<DenseF64ArrayAttr>:$weights);
+  let arguments = (ins Variadic<KD_Tensor>:$members, Optional<KD_Labels>:$labels, StrAttr:$weighting,
+                       OptionalAttr<DenseF64ArrayAttr>:$weights,
+                       DefaultValuedAttr<F64Attr, "1.0">:$temperature,
+                       OptionalAttr<FlatSymbolRefAttr>:$ensemble);
   let results = (outs KD_Tensor:$result);
-  let assemblyFormat = "$members `weighting` $weighting attr-dict `:` type($result)";
+  let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
 }
 
