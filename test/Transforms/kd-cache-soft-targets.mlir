@@ -47,3 +47,28 @@ kd.stage @train attributes {batch = 2 : i64, data = @d, epochs = 1 : i64, frozen
   %l = kd.loss.mse %s, %s reduction mean : tensor<?x16xf32>, tensor<?x16xf32>
   kd.minimize %l
 }
+
+// An ensemble's members are decided one by one: U_model is cached, T_model
+// (dropout) runs every step, and the stage is "partial".
+kd.model @U_model(%x: tensor<?x1x4x4xf32>) -> tensor<?x16xf32> {
+  %0 = kd.reshape %x : tensor<?x1x4x4xf32> -> tensor<?x16xf32>
+  kd.tap "logits" %0 value : tensor<?x16xf32>
+  kd.output %0 : tensor<?x16xf32>
+}
+kd.teacher @T trained attributes {model = @T_model}
+kd.teacher @U trained attributes {model = @U_model}
+kd.teacher @E ensemble attributes {members = [@T, @U], weighting = "equal"}
+// CHECK-LABEL: kd.stage @ensemble attributes
+// CHECK-SAME: cache_key = [{key = "{{[0-9a-f]+}}", model = @U_model}]
+// CHECK-SAME: cache_refused = "teacher 'T_model' has random op kd.dropout
+// CHECK-SAME: cached_taps = ["U_model.logits"]
+// CHECK-SAME: soft_target_cache = "partial"
+kd.stage @ensemble attributes {batch = 2 : i64, data = @d, epochs = 1 : i64, frozen = [@T_model, @U_model], frozen_parts = [], groups = [], kind = "distill", split = "train", steps = 0 : i64, trained = [@S_model]} {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %s = kd.apply @S_model(%x) taps ["logits"] : (tensor<?x1x4x4xf32>) -> tensor<?x16xf32>
+  %t = kd.apply @T_model(%x) taps ["logits"] : (tensor<?x1x4x4xf32>) -> tensor<?x16xf32>
+  %u = kd.apply @U_model(%x) taps ["logits"] : (tensor<?x1x4x4xf32>) -> tensor<?x16xf32>
+  %e = kd.ensemble %t, %u weighting "equal" {ensemble = @E, temperature = 2.0 : f64} : tensor<?x16xf32>
+  %l = kd.loss.kl %s, %e temperature 2.0 reduction batchmean t2 true reverse false : tensor<?x16xf32>, tensor<?x16xf32>
+  kd.minimize %l
+}

@@ -3,13 +3,19 @@
 // A frozen teacher's taps can be computed once per image and reused every
 // epoch only if what it sees is the same every epoch: its input must not
 // pass through a random augmentation, and the teacher itself must not draw
-// random numbers (dropout with p > 0). The decision is recorded on the stage
-// so that it is visible in the IR and the plan:
+// random numbers (dropout with p > 0). The decision is made per teacher (an
+// ensemble's members each get their own) and recorded on the stage so that
+// it is visible in the IR and the plan:
 //
 //   soft_target_cache = "cached", cached_taps = ["T_model.logits"],
-//   cache_key = {teacher parameter names + shapes, data spec}
+//   cache_key = [{model, key: teacher parameter names + shapes, data spec}]
 //   soft_target_cache = "recompute",
 //   cache_refused = "split 'train' has random augmentation crop, hflip"
+//   soft_target_cache = "partial": cache_key and cached_taps for the
+//   teachers that are cached, cache_refused for the others
+//
+// A kd.ensemble is never cached: it combines its members' (cached or
+// recomputed) taps every step, with weights that may change between runs.
 //
 // The runtime completes the cache key with the hash of the weights' content.
 //
@@ -136,15 +142,15 @@ void CacheSoftTargetsPass::decide(StageOp stage, SymbolTableCollection &symbols)
   }
   if (!readsFrozen)
     return; // nothing a cache could hold
-  if (!refusals.empty()) {
-    // One refused teacher means the stage recomputes them all: a cache
-    // would save only part of the forward pass at the cost of its memory.
-    std::string reason = llvm::join(refusals, "; ");
+  // Each teacher on its own: the cached ones are read from the cache, the
+  // refused ones run every step.
+  if (!refusals.empty())
+    stage->setAttr("cache_refused", b.getStringAttr(llvm::join(refusals, "; ")));
+  if (keys.empty()) {
     stage->setAttr("soft_target_cache", b.getStringAttr("recompute"));
-    stage->setAttr("cache_refused", b.getStringAttr(reason));
     return;
   }
-  stage->setAttr("soft_target_cache", b.getStringAttr("cached"));
+  stage->setAttr("soft_target_cache", b.getStringAttr(refusals.empty() ? "cached" : "partial"));
   stage->setAttr("cached_taps", b.getArrayAttr(cachedTaps));
   stage->setAttr("cache_key", b.getArrayAttr(keys));
 }
