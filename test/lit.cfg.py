@@ -24,7 +24,7 @@ if config.have_cuda:
 
 # Recipe smoke tests read the Fashion-MNIST files of the Debian package
 # dataset-fashion-mnist, where the stdlib recipes expect them.
-if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+if os.path.exists("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"):
     config.available_features.add("fashion-mnist")
 
 # The Python interop tests (test/interop) need the virtual environment that

@@ -110,10 +110,16 @@ void printPlanSummary(const plan::Plan &plan, std::ostream &out) {
     out << "evaluation of " << evaluation.model
         << (evaluation.prediction.empty() ? ""
                                           : " using " + evaluation.prediction)
-        << " on " << evaluation.data.dataset << "/" << evaluation.data.split
-        << " after " << evaluation.afterStage << ", batch "
-        << evaluation.batch << ", output %" << evaluation.outputBuffer
-        << "\n";
+        << " on " << evaluation.data.dataset << "/" << evaluation.data.split;
+    if (const auto &weight = evaluation.ensembleWeight)
+      out << " before " << weight->beforeStage << " (accuracy weight "
+          << weight->member << " of " << weight->ensemble << " into @"
+          << weight->parameter << ")";
+    else
+      out << " after " << evaluation.afterStage;
+    out << ", batch " << evaluation.batch << ", output %"
+        << evaluation.outputBuffer << "
+";
     printGraph(evaluation.graph, out);
   }
   for (const plan::ExportSpec &exported : plan.exports)

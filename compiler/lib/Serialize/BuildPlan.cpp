@@ -363,6 +363,10 @@ LogicalResult evaluationSpec(rt::EvaluateOp op, plan::Plan &result) {
   spec.afterStage = op.getAfterStage().str();
   if (std::optional<StringRef> prediction = op.getPrediction())
     spec.prediction = prediction->str();
+  if (DictionaryAttr weight = op.getEnsembleWeightAttr())
+    spec.ensembleWeight = plan::EnsembleWeightSpec{textOr(weight, "ensemble", ""), textOr(weight, "parameter", ""),
+                                                   int64_t(numberOr(weight, "member", 0)),
+                                                   textOr(weight, "before_stage", "")};
   Block &body = op.getBody().front();
   if (failed(graphSpec(body, spec.graph, op.getArenaBytes(), nullptr)))
     return failure();

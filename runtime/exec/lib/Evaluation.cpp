@@ -4,9 +4,13 @@
 #include "kdrt/data/BatchLoader.h"
 #include "kdrt/data/Splits.h"
 #include "kdrt/exec/ClassificationMetrics.h"
+#include "kdrt/exec/ProgressPrinter.h"
 #include "kdrt/exec/Session.h"
+#include "kdrt/io/RunDirectory.h"
 
 #include <cmath>
+#include <cstdio>
+#include <map>
 
 namespace kdrt::exec {
 
@@ -60,10 +64,78 @@ Status Session::runEvaluation(size_t index, json &result) {
   return Status::success();
 }
 
+Status Session::measureEnsembleWeights(size_t index, json &stageReport) {
+  const std::string &stage = planSpec->stages[index].name;
+  // parameter -> (ensemble, per member: model and accuracy).
+  std::map<std::string, std::pair<std::string, std::vector<json>>> ensembles;
+  for (size_t e = 0; e < planSpec->evaluations.size(); ++e) {
+    const plan::EvaluationSpec &spec = planSpec->evaluations[e];
+    if (!spec.ensembleWeight || spec.ensembleWeight->beforeStage != stage)
+      continue;
+    json result;
+    KDRT_RETURN_IF_ERROR(runEvaluation(e, result));
+    auto &[ensemble, members] = ensembles[spec.ensembleWeight->parameter];
+    ensemble = spec.ensembleWeight->ensemble;
+    size_t member = size_t(spec.ensembleWeight->member);
+    if (members.size() <= member)
+      members.resize(member + 1);
+    members[member] = {{"model", spec.model},
+                       {"dataset", spec.data.dataset},
+                       {"split", spec.data.split},
+                       {"accuracy", result.value("accuracy", 0.0)}};
+  }
+  for (auto &[parameter, entry] : ensembles) {
+    auto &[ensemble, members] = entry;
+    Tensor &weights = store->value(parameter);
+    if (size_t(weights.numElements()) != members.size())
+      return Status::invalidArgument(
+          "ensemble '" + ensemble + "': " + std::to_string(members.size()) +
+          " members measured for the " +
+          std::to_string(weights.numElements()) + " weights of '" +
+          parameter + "'");
+    double total = 0;
+    for (const json &m : members) {
+      if (m.is_null())
+        return Status::invalidArgument("ensemble '" + ensemble +
+                                       "': a member has no evaluation");
+      total += m["accuracy"].get<double>();
+    }
+    // No member right on a single image: none is preferred.
+    std::vector<float> values;
+    std::string text = "ensemble " + ensemble + " weights by accuracy on " +
+                       members.front()["dataset"].get<std::string>() + "." +
+                       members.front()["split"].get<std::string>() + ":";
+    for (json &m : members) {
+      double weight = total > 0 ? m["accuracy"].get<double>() / total
+                                : 1.0 / double(members.size());
+      m["weight"] = weight;
+      values.push_back(float(weight));
+      char part[160];
+      std::snprintf(part, sizeof part, " %s %.4f (accuracy %.4f)",
+                    m["model"].get<std::string>().c_str(), weight,
+                    m["accuracy"].get<double>());
+      text += part;
+    }
+    KDRT_RETURN_IF_ERROR(device->copyIn(weights.data(), values.data(),
+                                        values.size() * sizeof(float)));
+    json record = {{"ensemble", ensemble}, {"members", members}};
+    runDir->appendMetrics({{"event", "ensemble_weights"},
+                           {"stage", stage},
+                           {"ensemble", ensemble},
+                           {"members", members}});
+    stageReport["ensemble_weights"].push_back(record);
+    if (printer)
+      printer->line(text);
+  }
+  return Status::success();
+}
+
 Status Session::evaluate(json &results) {
   return guarded([&]() -> Status {
     results = json::array();
     for (size_t e = 0; e < planSpec->evaluations.size(); ++e) {
+      if (planSpec->evaluations[e].ensembleWeight)
+        continue; // measures an ensemble member, not a result
       json result;
       KDRT_RETURN_IF_ERROR(runEvaluation(e, result));
       results.push_back(result);

@@ -869,6 +869,42 @@ const std::map<std::string, OpRow> &opTable() {
       });
     }};
 
+    // Members, then the weights (fixed weighting) and the labels
+    // (ca_mkd), each null where the weighting does not read it.
+    t["ensemble_combine"] = {"+oo", "r", [](const Attrs &a,
+                                            const plan::OpSpec &op) {
+      EnsembleCombineDesc d;
+      std::string weighting = a.text("weighting", "fixed");
+      if (weighting == "fixed")
+        d.weighting = EnsembleWeighting::Fixed;
+      else if (weighting == "entropy")
+        d.weighting = EnsembleWeighting::Entropy;
+      else if (weighting == "ca_mkd")
+        d.weighting = EnsembleWeighting::ConfidenceAware;
+      else
+        a.fail("weighting", "unknown weighting '" + weighting +
+                                "' (expected fixed, entropy or ca_mkd)");
+      d.temperature = a.real("temperature", 1);
+      if (!(d.temperature > 0))
+        a.fail("temperature", "must be positive");
+      size_t members = op.in.size() - 2;
+      bool needsWeights = d.weighting == EnsembleWeighting::Fixed;
+      bool needsLabels = d.weighting == EnsembleWeighting::ConfidenceAware;
+      if (needsWeights != (op.in[members].kind != plan::Operand::Kind::None))
+        a.fail("weighting", needsWeights
+                                ? "fixed weighting needs the weights operand"
+                                : "only fixed weighting reads weights");
+      if (needsLabels != (op.in[members + 1].kind != plan::Operand::Kind::None))
+        a.fail("weighting", needsLabels ? "ca_mkd needs the labels operand"
+                                        : "only ca_mkd reads labels");
+      return BoundOpFn([d, members](OpContext &c, const OpInputs &i,
+                                    const OpOutputs &o) {
+        std::vector<const Tensor *> parts(i.begin(), i.begin() + members);
+        return c.backend->ensembleCombine(d, parts, i[members],
+                                          i[members + 1], *o[0]);
+      });
+    }};
+
     t["scale_add"] = {"+", "r", [](const Attrs &a, const plan::OpSpec &op) {
       std::vector<double> scales = a.reals("scales");
       if (scales.size() != op.in.size())

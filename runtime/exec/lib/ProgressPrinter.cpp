@@ -48,6 +48,12 @@ void ProgressPrinter::report(const ProgressEvent &event) {
   std::fflush(stream);
 }
 
+void ProgressPrinter::line(const std::string &text) {
+  finish();
+  std::fprintf(stream, "%s\n", text.c_str());
+  std::fflush(stream);
+}
+
 void ProgressPrinter::finish() {
   if (barOpen)
     std::fputc('\n', stream);

@@ -311,6 +311,7 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
   if (options.maxSteps)
     total = std::min(total, std::max<int64_t>(*options.maxSteps, 0));
 
+  KDRT_RETURN_IF_ERROR(measureEnsembleWeights(index, stageReport));
   KDRT_RETURN_IF_ERROR(graph.allocate(*device));
   if (stage.teacherCache.mode == "cached")
     KDRT_RETURN_IF_ERROR(fillTeacherCache(index, *images));
@@ -465,7 +466,8 @@ Status Session::afterStage(const std::string &stageName, bool last,
   };
   json evaluations = json::array();
   for (size_t e = 0; e < planSpec->evaluations.size(); ++e) {
-    if (!due(planSpec->evaluations[e].afterStage))
+    if (planSpec->evaluations[e].ensembleWeight ||
+        !due(planSpec->evaluations[e].afterStage))
       continue;
     json result;
     KDRT_RETURN_IF_ERROR(runEvaluation(e, result));

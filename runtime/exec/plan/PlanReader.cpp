@@ -512,6 +512,17 @@ public:
         object(require(j, path, "output"), outputPath), outputPath, "buffer");
     evaluation.afterStage = str(j, path, "after_stage", "");
     evaluation.prediction = str(j, path, "using", "");
+    if (const json *weight = optional(j, "ensemble_weight")) {
+      std::string at = field(path, "ensemble_weight");
+      object(*weight, at);
+      EnsembleWeightSpec spec;
+      spec.ensemble = str(*weight, at, "ensemble");
+      spec.parameter = str(*weight, at, "parameter");
+      spec.member = nonNegative(require(*weight, at, "member"),
+                                field(at, "member"));
+      spec.beforeStage = str(*weight, at, "before_stage");
+      evaluation.ensembleWeight = spec;
+    }
     return evaluation;
   }
 
@@ -747,6 +758,23 @@ private:
     checkGraph(evaluation.graph, path);
     checkBuffer(evaluation.outputBuffer, path + ".output.buffer");
     checkAfterStage(evaluation.afterStage, path + ".after_stage");
+    if (const auto &weight = evaluation.ensembleWeight) {
+      checkParameterName(weight->parameter,
+                         path + ".ensemble_weight.parameter");
+      if (!stageNames.count(weight->beforeStage))
+        parser.fail(path + ".ensemble_weight.before_stage",
+                    "unknown stage '" + weight->beforeStage + "'");
+      const ParameterSpec *weights = nullptr;
+      for (const ParameterSpec &parameter : plan.parameters)
+        if (parameter.name == weight->parameter)
+          weights = &parameter;
+      if (weights && weight->member >= weights->numElements())
+        parser.fail(path + ".ensemble_weight.member",
+                    "member " + std::to_string(weight->member) +
+                        " is past the " +
+                        std::to_string(weights->numElements()) +
+                        " weights of '" + weight->parameter + "'");
+    }
   }
 
   void checkExport(const ExportSpec &exported, const std::string &path) {

@@ -257,6 +257,11 @@ json evaluationToJson(const EvaluationSpec &evaluation) {
             {"after_stage", evaluation.afterStage}};
   if (!evaluation.prediction.empty())
     j["using"] = evaluation.prediction;
+  if (const auto &weight = evaluation.ensembleWeight)
+    j["ensemble_weight"] = {{"ensemble", weight->ensemble},
+                            {"parameter", weight->parameter},
+                            {"member", weight->member},
+                            {"before_stage", weight->beforeStage}};
   addGraph(j, evaluation.graph);
   return j;
 }

@@ -20,10 +20,12 @@ std::optional<std::string> kd::lowering::unsupportedReason(Operation *op, String
     return std::string("is left in a stage: run --kd-materialize-adapters first");
   if (isa<StopGradientOp>(op))
     return std::string("is left in a stage: run --kd-autodiff first, which resolves it");
-  if (isa<EnsembleOp, NormalizeOp>(op))
-    return std::string("has no runtime kernel (ensembles are combined before lowering)");
+  if (isa<NormalizeOp>(op))
+    return std::string("has no runtime kernel");
   if (target != "cpu" && target != "gpu")
     return "unknown target '" + target.str() + "' (expected cpu or gpu)";
+  if (isa<EnsembleOp>(op) && target == "gpu")
+    return std::string("the GPU backend has no ensemble_combine entry (compile for --target cpu)");
   if (!isLowerable(op))
     return std::string("has no runtime kernel");
   return std::nullopt;

@@ -101,7 +101,11 @@ bool kd::lowering::isLowerable(Operation *op) {
              ConcatBwdOp, ReshapeBwdOp, DropoutBwdOp, MatMulBwdOp, L2NormalizeBwdOp, MultiHeadAttentionBwdOp,
              AttentionPoolBwdOp, TokensBwdOp, ClsTokenBwdOp, PosEmbedBwdOp, SelectTokenBwdOp, YieldOp, LossGradOp,
              Conv2dFusedOp, LinearFusedOp, Conv2dFusedBwdOp, LinearFusedBwdOp, BatchNormScaleShiftOp,
-             LogitLossGroupOp>(op);
+             LogitLossGroupOp, EnsembleOp>(op);
+}
+
+std::string kd::lowering::ensembleWeightsName(EnsembleOp op) {
+  return op.getEnsemble().value_or("").str() + "/weights";
 }
 
 bool kd::lowering::isFusedLossKernel(Operation *op) {
@@ -291,6 +295,27 @@ LogicalResult GraphLowering::lower(Operation *op) {
         // The elementwise mean of the predictions (`using mean([...])`).
         SmallVector<double> scales(ins.size(), 1.0 / double(ins.size()));
         kernel<rt::ScaleAddOp>(loc, ins, {out()}, {named(b, "scales", b.getDenseF64ArrayAttr(scales))});
+        return success();
+      })
+      .Case([&](EnsembleOp ensemble) -> LogicalResult {
+        // Weights known before the step (equal, fixed, accuracy) are the
+        // ensemble's state tensor <E>/weights (ensembleWeightsName); the
+        // per-sample weightings compute them in the kernel.
+        StringRef weighting = ensemble.getWeighting();
+        bool perSample = weighting == "entropy" || weighting == "ca_mkd";
+        if (!perSample && !ensemble.getEnsemble())
+          return ensemble.emitError() << "an ensemble weighted '" << weighting
+                                      << "' names its teacher (ensemble = @E), whose weights it reads";
+        unsigned members = unsigned(ensemble.getMembers().size());
+        SmallVector<Value> operands(ins.begin(), ins.begin() + members);
+        operands.push_back(perSample ? null()
+                                     : b.create<rt::ParamOp>(loc, MemRefType::get({int64_t(members)}, b.getF32Type()),
+                                                             ensembleWeightsName(ensemble)));
+        operands.push_back(ensemble.getLabels() ? ins[members] : null());
+        kernel<rt::EnsembleCombineOp>(
+            loc, operands, {out()},
+            {named(b, "weighting", b.getStringAttr(perSample ? weighting : StringRef("fixed"))),
+             f64("temperature", ensemble.getTemperature().convertToDouble())});
         return success();
       })
       .Case([&](MinimizeOp) { return success(); }) // the stage's kdrt.update

@@ -11,6 +11,8 @@
 #include "kd/Dialect/KD/KDOps.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SHA256.h"
 
 namespace kd {
 #define GEN_PASS_DEF_KDLOWERTORUNTIME
@@ -204,6 +206,31 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
           param.getBoundAttr(), ElementsAttr());
       (void)decl;
     });
+    // The weights of ensembles that know them before the step: normalised
+    // equal or fixed weights, or equal ones that the runtime replaces with
+    // the members' accuracies before the stage runs.
+    module.walk([&](EnsembleOp ensemble) {
+      StringRef weighting = ensemble.getWeighting();
+      if (weighting == "entropy" || weighting == "ca_mkd" || !ensemble.getEnsemble())
+        return;
+      std::string name = lowering::ensembleWeightsName(ensemble);
+      if (!declared.insert(name).second)
+        return;
+      int64_t members = int64_t(ensemble.getMembers().size());
+      SmallVector<float> values(size_t(members), 1.0f / float(members));
+      if (weighting == "fixed" && ensemble.getWeights()) {
+        double total = 0;
+        for (double w : *ensemble.getWeights())
+          total += w;
+        for (auto [i, w] : llvm::enumerate(*ensemble.getWeights()))
+          values[i] = total > 0 ? float(w / total) : 0.0f;
+      }
+      auto type = RankedTensorType::get({members}, builder.getF32Type());
+      builder.create<rt::ParameterOp>(ensemble.getLoc(), builder.getStringAttr(name), builder.getStringAttr("state"),
+                                      builder.getStringAttr("constant"), builder.getDenseI64ArrayAttr({members}),
+                                      StringAttr(), FloatAttr(), FloatAttr(), FloatAttr(), FloatAttr(),
+                                      DenseElementsAttr::get(type, ArrayRef<float>(values)));
+    });
   }
 
   LogicalResult lowerStage(ModuleOp module, StageOp stage, OpBuilder &builder) {
@@ -226,7 +253,7 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
       if (graph.trainedParameters.insert(grad.getName()).second)
         trained.push_back(grad.getName().str());
     }
-    llvm::SetVector<Operation *> teacherOps = cachedTeacherOps(stage);
+    llvm::SetVector<Operation *> teacherOps = cachedTeacherOps(module, stage);
     Value loss;
     for (Operation &op : stage.getBody().front()) {
       if (teacherOps.contains(&op)) {
@@ -250,29 +277,78 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     if (auto planned = stage->getAttrOfType<IntegerAttr>("arena_bytes"))
       arena = std::max(arena, planned.getInt());
     kdrtStage.setArenaBytes(arena);
+    return lowerAccuracyWeights(module, stage, builder);
+  }
+
+  /// One evaluation per member of each accuracy-weighted ensemble the
+  /// stage reads, on the ensemble's weighting split, run before the stage:
+  /// the runtime turns their accuracies into the ensemble's weights.
+  LogicalResult lowerAccuracyWeights(ModuleOp module, StageOp stage, OpBuilder &builder) {
+    llvm::StringSet<> done;
+    for (auto ensemble : stage.getBody().getOps<EnsembleOp>()) {
+      if (ensemble.getWeighting() != "accuracy" || !ensemble.getEnsemble() ||
+          !done.insert(*ensemble.getEnsemble()).second)
+        continue;
+      auto teacher = SymbolTable::lookupNearestSymbolFrom<TeacherOp>(stage, ensemble.getEnsembleAttr());
+      if (!teacher || !teacher.getMembers() || !teacher.getWeightData() || !teacher.getWeightSplit())
+        return ensemble.emitError() << "accuracy weighting needs the ensemble teacher '" << *ensemble.getEnsemble()
+                                    << "' with its members and the split to measure them on";
+      if (teacher.getMembers()->size() != ensemble.getMembers().size())
+        return ensemble.emitError() << "'" << *ensemble.getEnsemble() << "' has " << teacher.getMembers()->size()
+                                    << " members, the ensemble op combines " << ensemble.getMembers().size();
+      for (auto [index, ref] : llvm::enumerate(teacher.getMembers()->getAsRange<FlatSymbolRefAttr>())) {
+        auto member = SymbolTable::lookupNearestSymbolFrom<TeacherOp>(stage, ref);
+        auto model = member && member.getModelAttr()
+                         ? SymbolTable::lookupNearestSymbolFrom<ModelOp>(stage, member.getModelAttr())
+                         : ModelOp();
+        if (!model)
+          return ensemble.emitError() << "ensemble member '" << ref.getValue() << "' has no model to measure";
+        Builder &b = builder;
+        DictionaryAttr weight = b.getDictionaryAttr(
+            {b.getNamedAttr("ensemble", b.getStringAttr(*ensemble.getEnsemble())),
+             b.getNamedAttr("parameter", b.getStringAttr(lowering::ensembleWeightsName(ensemble))),
+             b.getNamedAttr("member", b.getI64IntegerAttr(int64_t(index))),
+             b.getNamedAttr("before_stage", stage.getSymNameAttr())});
+        FailureOr<rt::EvaluateOp> evaluation =
+            lowerInference(module, model, ensemble.getLoc(), *teacher.getWeightData(), *teacher.getWeightSplit(),
+                           b.getStrArrayAttr({"accuracy"}), "", /*batch=*/256, StringAttr(), nullptr,
+                           IntegerAttr(), builder);
+        if (failed(evaluation))
+          return failure();
+        evaluation->setEnsembleWeightAttr(weight);
+      }
+    }
     return success();
   }
 
-  /// The ops of a stage --kd-cache-soft-targets marked cached that compute
-  /// the teacher: everything that reads only the batch images, frozen
-  /// parameters and other such ops. Empty when the stage is not cached (or
-  /// caches more than one teacher: the plan holds one cached model).
-  static llvm::SetVector<Operation *> cachedTeacherOps(StageOp stage) {
+  /// The ops of a stage that compute the teachers --kd-cache-soft-targets
+  /// cached: everything that reads only the batch images, the frozen
+  /// parameters of a cached teacher (named `<teacher>/...`) and other such
+  /// ops. A refused teacher's ops and an ensemble's combine stay in the
+  /// step. Empty when the stage caches nothing.
+  static llvm::SetVector<Operation *> cachedTeacherOps(ModuleOp module, StageOp stage) {
     llvm::SetVector<Operation *> ops;
     auto mode = stage->getAttrOfType<StringAttr>("soft_target_cache");
     auto keys = stage->getAttrOfType<ArrayAttr>("cache_key");
-    if (!mode || mode.getValue() != "cached" || !keys || keys.size() != 1)
+    if (!mode || (mode.getValue() != "cached" && mode.getValue() != "partial") || !keys || keys.empty())
       return ops;
+    SmallVector<std::string> prefixes;
+    for (auto entry : keys.getAsRange<DictionaryAttr>())
+      prefixes.push_back(userName(module, entry.getAs<FlatSymbolRefAttr>("model").getValue()) + "/");
+    auto cachedParam = [&](ParamOp param) {
+      return param->hasAttr("frozen") &&
+             llvm::any_of(prefixes, [&](const std::string &prefix) { return param.getName().starts_with(prefix); });
+    };
     for (Operation &op : stage.getBody().front()) {
-      if (op.getNumResults() == 0 || isa<ParamOp, BatchInputOp, BatchLabelsOp>(op) || lowering::isFusedLossKernel(&op) ||
-          isa<LossGradOp, LossCombineOp, LogitLossGroupOp>(op))
+      if (op.getNumResults() == 0 || isa<ParamOp, BatchInputOp, BatchLabelsOp, EnsembleOp>(op) ||
+          lowering::isFusedLossKernel(&op) || isa<LossGradOp, LossCombineOp, LogitLossGroupOp>(op))
         continue;
       bool teacherOnly = true, readsTeacher = false;
       for (Value operand : op.getOperands()) {
         Operation *def = operand.getDefiningOp();
         if (auto param = dyn_cast_or_null<ParamOp>(def)) {
-          teacherOnly &= param->hasAttr("frozen");
-          readsTeacher |= param->hasAttr("frozen");
+          teacherOnly &= cachedParam(param);
+          readsTeacher |= cachedParam(param);
         } else if (def && ops.contains(def)) {
           readsTeacher = true;
         } else if (!isa_and_nonnull<BatchInputOp>(def)) {
@@ -285,16 +361,23 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     return ops;
   }
 
-  /// A kdrt.teacher_cache holding the teacher's program; the values the
-  /// rest of the stage reads from it are its outputs, placed after the
-  /// arena (the executor fills them from the cache before each step).
+  /// A kdrt.teacher_cache holding the cached teachers' program; the values
+  /// the rest of the stage reads from it are its outputs, placed after the
+  /// arena (the executor fills them from the cache before each step). With
+  /// several teachers (an ensemble's members) the cache is named after all
+  /// of them and keyed by the hash of their keys; the runtime completes the
+  /// key with the values of every parameter the program reads.
   LogicalResult lowerTeacherCache(ModuleOp module, StageOp stage, const llvm::SetVector<Operation *> &teacherOps,
                                   GraphLowering &graph, OpBuilder &builder) {
     SmallVector<Value> outputs;
     SmallVector<StringRef> names;
-    SmallVector<std::string> nameStorage;
-    auto entry = cast<DictionaryAttr>(stage->getAttrOfType<ArrayAttr>("cache_key")[0]);
-    std::string model = userName(module, entry.getAs<FlatSymbolRefAttr>("model").getValue());
+    SmallVector<std::string> nameStorage, models;
+    std::string joinedKeys;
+    for (auto entry : stage->getAttrOfType<ArrayAttr>("cache_key").getAsRange<DictionaryAttr>()) {
+      models.push_back(userName(module, entry.getAs<FlatSymbolRefAttr>("model").getValue()));
+      joinedKeys += entry.getAs<StringAttr>("key").getValue().str() + "\n";
+    }
+    std::string model = llvm::join(models, "+");
     for (Operation *op : teacherOps)
       for (Value result : op->getResults())
         if (llvm::any_of(result.getUsers(), [&](Operation *user) { return !teacherOps.contains(user); })) {
@@ -305,7 +388,9 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
       return success();
     for (const std::string &name : nameStorage)
       names.push_back(name);
-    std::string key = entry.getAs<StringAttr>("key").getValue().str();
+    std::string key = models.size() == 1 ? joinedKeys.substr(0, joinedKeys.size() - 1)
+                                         : llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(joinedKeys)),
+                                                       /*LowerCase=*/true);
     if (!StringRef(key).starts_with("sha256:"))
       key = "sha256:" + key;
     auto cache = builder.create<rt::TeacherCacheOp>(stage.getLoc(), model, key, outputs, builder.getStrArrayAttr(names));
@@ -326,21 +411,31 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     // kdc always sets the batch; a hand-written kd.evaluate without one
     // runs in batches of kd-plan-memory's default eval-batch.
     int64_t batch = evaluate.getBatch().value_or(256);
-    auto kdrtEval = builder.create<rt::EvaluateOp>(
-        evaluate.getLoc(), userName(module, model.getSymName()), evaluate.getData(), evaluate.getSplit(),
-        batch, evaluate.getMetrics(), afterStage, 0, evaluate.getPredictionAttr());
+    Block *usingBody = evaluate.getBody().empty() ? nullptr : &evaluate.getBody().front();
+    return lowerInference(module, model, evaluate.getLoc(), evaluate.getData(), evaluate.getSplit(),
+                          evaluate.getMetrics(), afterStage, batch, evaluate.getPredictionAttr(), usingBody,
+                          evaluate->getAttrOfType<IntegerAttr>("arena_bytes"), builder);
+  }
+
+  /// A kdrt.evaluate over a split: `model`'s inference program, or with
+  /// `usingBody` the flat body --kd-inline-models made for `evaluate ...
+  /// using` (batch input, the model's ops, what combines its taps), whose
+  /// arena --kd-plan-memory planned (`plannedArena`).
+  FailureOr<rt::EvaluateOp> lowerInference(ModuleOp module, ModelOp model, Location loc, StringRef data,
+                                           StringRef split, ArrayAttr metrics, StringRef afterStage, int64_t batch,
+                                           StringAttr prediction, Block *usingBody, IntegerAttr plannedArena,
+                                           OpBuilder &builder) {
+    auto kdrtEval = builder.create<rt::EvaluateOp>(loc, userName(module, model.getSymName()), data, split, batch,
+                                                   metrics, afterStage, 0, prediction, DictionaryAttr());
     Block *body = new Block();
     kdrtEval.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, batch, /*training=*/false);
     Value output;
-    if (!evaluate.getBody().empty()) {
-      // `using`: the flat body --kd-inline-models made (batch input, the
-      // model's ops, what combines its taps), planned by --kd-plan-memory.
-      auto planned = evaluate->getAttrOfType<IntegerAttr>("arena_bytes");
-      if (planned)
-        graph.reserveArena(planned.getInt());
-      for (Operation &op : evaluate.getBody().front()) {
+    if (usingBody) {
+      if (plannedArena)
+        graph.reserveArena(plannedArena.getInt());
+      for (Operation &op : *usingBody) {
         if (failed(graph.lower(&op)))
           return failure();
         if (auto yield = dyn_cast<YieldOp>(op))
@@ -348,7 +443,7 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
       }
     } else {
       Value input = graph.scratch(graph.memrefFor(model.getInput().getType()));
-      inner.create<rt::LoadBatchOp>(evaluate.getLoc(), "image", input, DictionaryAttr());
+      inner.create<rt::LoadBatchOp>(loc, "image", input, DictionaryAttr());
       graph.bind(model.getInput(), input);
       for (Operation &op : model.getBodyBlock()) {
         if (failed(graph.lower(&op)))
@@ -358,10 +453,10 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
       }
     }
     if (!output || !output.getDefiningOp<rt::BufferOp>())
-      return evaluate.emitError("the evaluated prediction is not computed from the batch");
-    inner.create<rt::OutputOp>(evaluate.getLoc(), output);
+      return emitError(loc, "the evaluated prediction is not computed from the batch");
+    inner.create<rt::OutputOp>(loc, output);
     kdrtEval.setArenaBytes(graph.arenaBytes());
-    return success();
+    return kdrtEval;
   }
 
   LogicalResult lowerExport(ModuleOp module, ExportOp exportOp, StringRef afterStage, OpBuilder &builder) {

@@ -22,6 +22,9 @@ std::optional<std::string> unsupportedReason(mlir::Operation *op, llvm::StringRe
 bool isLowerable(mlir::Operation *op);
 /// True for the kd loss ops that are one fused runtime loss kernel.
 bool isFusedLossKernel(mlir::Operation *op);
+/// The state tensor that holds an ensemble's weights when they are known
+/// before the step (equal, fixed, accuracy): `<E>/weights`.
+std::string ensembleWeightsName(kd::EnsembleOp op);
 
 /// One graph being lowered (a stage body, a teacher program, an evaluation):
 /// the kd value -> kdrt operand map and the arena its buffers go into.

@@ -81,6 +81,14 @@ LogicalResult EvaluateOp::verify() {
     return emitOpError("needs at least one metric");
   if (getBody().front().empty() || !isa<OutputOp>(getBody().front().back()))
     return emitOpError("body must end in kdrt.output");
+  if (DictionaryAttr weight = getEnsembleWeightAttr()) {
+    for (StringRef key : {"ensemble", "parameter", "before_stage"})
+      if (!weight.getAs<StringAttr>(key))
+        return emitOpError() << "ensemble_weight needs the string '" << key << "'";
+    auto member = weight.getAs<IntegerAttr>("member");
+    if (!member || member.getInt() < 0)
+      return emitOpError("ensemble_weight needs a non-negative 'member' index");
+  }
   return verifyArena(getOperation(), getBody(), getArenaBytes());
 }
 

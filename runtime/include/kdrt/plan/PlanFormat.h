@@ -217,6 +217,18 @@ struct StageSpec {
   int64_t lossBuffer = 0;
 };
 
+/// An evaluation that measures one member of an ensemble weighted by
+/// accuracy: it runs before `beforeStage`, and the members' accuracies,
+/// normalised to sum 1, become the state tensor `parameter` (one value per
+/// member, `member` this one's index) that the stage's ensemble_combine
+/// reads. Such an evaluation is not one of the run's reported results.
+struct EnsembleWeightSpec {
+  std::string ensemble;
+  std::string parameter;
+  int64_t member = 0;
+  std::string beforeStage;
+};
+
 struct EvaluationSpec {
   std::string model;
   DataRef data;
@@ -230,6 +242,7 @@ struct EvaluationSpec {
   /// Empty: after the last stage before the declaration (the compiler
   /// always fills it in).
   std::string afterStage;
+  std::optional<EnsembleWeightSpec> ensembleWeight;
 };
 
 struct ExportSpec {

@@ -170,6 +170,14 @@ def KDRT_LogitLossGroupOp : KDRT_KernelOp<"logit_loss_group", "r+", "+o",
     "CE and KL terms on shared logits with one log-softmax per temperature",
     (ins DictArrayAttr:$terms)>;
 
+// The logits of a teacher ensemble at `temperature`: ins are the members'
+// logits, then the weights ([M], the `fixed` weighting) and the labels
+// (`ca_mkd`), each kdrt.null where the weighting does not read it; out the
+// combined logits T * log(sum_m w_m softmax(member_m / T)). Forward only.
+def KDRT_EnsembleCombineOp : KDRT_KernelOp<"ensemble_combine", "+oo", "r",
+    "Teacher ensemble logits: the weighted mixture of the members' softened predictions",
+    (ins StrAttr:$weighting, F64Attr:$temperature)>;
+
 def KDRT_ScaleAddOp : KDRT_KernelOp<"scale_add", "+", "r",
     "Weighted sum out = sum_i scales[i] * in[i] + bias of loss values, gradients or predictions",
     (ins DenseF64ArrayAttr:$scales, OptionalAttr<F64Attr>:$bias)>;

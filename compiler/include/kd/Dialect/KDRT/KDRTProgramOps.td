@@ -97,7 +97,11 @@ def KDRT_EvaluateOp : KDRT_Op<"evaluate", [SingleBlock, NoRegionArguments]> {
     (`kdrt.output`) are the logits the metrics are computed from, after the
     stage `after_stage`. `prediction` names what an `evaluate ... using`
     reads instead of the model's output (`mean(e1,e2,e3,logits)`); the
-    results carry it as `using`.
+    results carry it as `using`. With `ensemble_weight` = {ensemble,
+    parameter, member, before_stage} it measures one member of an
+    accuracy-weighted ensemble instead: it runs before `before_stage`, and
+    the members' accuracies, normalised to sum 1, are written into the state
+    tensor `parameter` that the stage's `kdrt.ensemble_combine` reads.
 
     ```mlir
     kdrt.evaluate attributes {model = "S", data = "fmnist", split = "test", batch = 256 : i64,
@@ -109,7 +113,8 @@ def KDRT_EvaluateOp : KDRT_Op<"evaluate", [SingleBlock, NoRegionArguments]> {
   }];
   let arguments = (ins StrAttr:$model, StrAttr:$data, StrAttr:$split, I64Attr:$batch,
                        StrArrayAttr:$metrics, StrAttr:$after_stage, I64Attr:$arena_bytes,
-                       OptionalAttr<StrAttr>:$prediction);
+                       OptionalAttr<StrAttr>:$prediction,
+                       OptionalAttr<DictionaryAttr>:$ensemble_weight);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "attr-dict-with-keyword $body";
   let hasVerifier = 1;

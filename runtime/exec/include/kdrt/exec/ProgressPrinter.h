@@ -23,6 +23,8 @@ public:
   void report(const ProgressEvent &event);
   /// Ends a bar line, so later output starts on a fresh line.
   void finish();
+  /// One line of its own (what the run decided, e.g. ensemble weights).
+  void line(const std::string &text);
 
   /// The text of one report, without line ending (tests check it).
   static std::string format(const ProgressEvent &event, bool bar);

@@ -104,6 +104,10 @@ private:
   Status feed(BoundGraph &graph, const data::Batch &batch);
   Status gatherCached(size_t index, const data::Batch &batch);
   Status runEvaluation(size_t index, nlohmann::json &result);
+  /// Before stage `index`: the weights of its accuracy-weighted ensembles,
+  /// from their members' accuracies (evaluations with an ensemble_weight),
+  /// written into their state tensors and reported in `stageReport`.
+  Status measureEnsembleWeights(size_t index, nlohmann::json &stageReport);
   Status afterStage(const std::string &stage, bool last,
                     nlohmann::json &stageReport);
   Status writeCheckpoint(const StageOutcome &outcome);
