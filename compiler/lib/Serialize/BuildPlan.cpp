@@ -335,6 +335,9 @@ LogicalResult stageSpec(rt::StageOp op, plan::Plan &result) {
   spec.batch = op.getBatch();
   spec.trained = strings(op.getTrained());
   spec.frozen = strings(op.getFrozen());
+  if (auto copies = op->getAttrOfType<ArrayAttr>("copy_params"))
+    for (auto copy : copies.getAsRange<DictionaryAttr>())
+      spec.copies.emplace_back(copy.getAs<StringAttr>("from").str(), copy.getAs<StringAttr>("to").str());
   if (failed(graphSpec(op.getBodyBlock(), spec.graph, op.getArenaBytes(), &spec.teacherCache)))
     return failure();
   auto updates = op.getBodyBlock().getOps<rt::UpdateOp>();

@@ -56,6 +56,26 @@ Status ParameterStore::initialize(const plan::Plan &plan, uint64_t seed) {
   return Status::success();
 }
 
+Status ParameterStore::copyValue(const std::string &from,
+                                 const std::string &to) {
+  auto source = entries.find(from), target = entries.find(to);
+  if (source == entries.end() || target == entries.end())
+    return Status::invalidArgument("unknown parameter '" +
+                                   (source == entries.end() ? from : to) +
+                                   "' to copy");
+  const Tensor &value = source->second.value;
+  if (value.shape() != target->second.value.shape())
+    return Status::invalidArgument("cannot copy '" + from + "' of shape " +
+                                   value.shape().toString() + " into '" + to +
+                                   "' of shape " +
+                                   target->second.value.shape().toString());
+  std::vector<float> values(size_t(value.numElements()));
+  KDRT_RETURN_IF_ERROR(backend.copyOut(values.data(), value.data(),
+                                       values.size() * sizeof(float)));
+  return backend.copyIn(target->second.value.data(), values.data(),
+                        values.size() * sizeof(float));
+}
+
 Status ParameterStore::zeroGradients() {
   std::vector<float> zeros;
   for (auto &[name, entry] : entries) {

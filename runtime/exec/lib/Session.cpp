@@ -311,6 +311,10 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
   if (options.maxSteps)
     total = std::min(total, std::max<int64_t>(*options.maxSteps, 0));
 
+  // Values the stage starts from (a grafted student's teacher blocks).
+  for (const auto &[from, to] : stage.copies)
+    KDRT_RETURN_IF_ERROR(withContext(store->copyValue(from, to), where));
+
   KDRT_RETURN_IF_ERROR(measureEnsembleWeights(index, stageReport));
   KDRT_RETURN_IF_ERROR(graph.allocate(*device));
   if (stage.teacherCache.mode == "cached")

@@ -416,6 +416,16 @@ public:
     stage.batch = positive(require(j, path, "batch"), field(path, "batch"));
     stage.trained = strings(j, path, "trained");
     stage.frozen = strings(j, path, "frozen");
+    if (const json *copies = optional(j, "copy")) {
+      std::string at = field(path, "copy");
+      array(*copies, at);
+      for (size_t i = 0; i < copies->size(); ++i) {
+        std::string cat = index(at, i);
+        object((*copies)[i], cat);
+        stage.copies.emplace_back(str((*copies)[i], cat, "from"),
+                                  str((*copies)[i], cat, "to"));
+      }
+    }
     graph(j, path, stage.graph);
 
     if (const json *cache = optional(j, "teacher_cache")) {
@@ -738,6 +748,16 @@ private:
       checkBuffer(cache.outputs[i].buffer, path + ".teacher_cache.outputs[" +
                                                std::to_string(i) + "].buffer");
     checkProgram(cache.program, path + ".teacher_cache.program");
+    for (size_t i = 0; i < stage.copies.size(); ++i) {
+      std::string at = path + ".copy[" + std::to_string(i) + "]";
+      checkParameterName(stage.copies[i].first, at + ".from");
+      checkParameterName(stage.copies[i].second, at + ".to");
+      const ParameterSpec *from = plan.findParameter(stage.copies[i].first);
+      const ParameterSpec *to = plan.findParameter(stage.copies[i].second);
+      if (from->shape != to->shape)
+        parser.fail(at, "copies '" + from->name + "' into '" + to->name +
+                            "', which has another shape");
+    }
     for (size_t g = 0; g < stage.optimizer.groups.size(); ++g) {
       const OptimizerGroup &group = stage.optimizer.groups[g];
       for (size_t p = 0; p < group.params.size(); ++p)

@@ -209,6 +209,12 @@ json stageToJson(const StageSpec &stage) {
             {"frozen", stage.frozen}};
   if (!stage.loc.empty())
     j["loc"] = stage.loc;
+  if (!stage.copies.empty()) {
+    json copies = json::array();
+    for (const auto &[from, to] : stage.copies)
+      copies.push_back({{"from", from}, {"to", to}});
+    j["copy"] = copies;
+  }
   addGraph(j, stage.graph);
   json outputs = json::array();
   for (const CacheOutput &output : stage.teacherCache.outputs)

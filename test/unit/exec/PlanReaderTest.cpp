@@ -66,6 +66,33 @@ TEST(PlanReaderTest, EvaluationKeepsThePredictionItMeasures) {
   EXPECT_EQ(planToJson(read)["evaluations"][0]["using"], "mean(e1,e2,logits)");
 }
 
+TEST(PlanReaderTest, StageCopiesRoundTripAndAreChecked) {
+  Plan plan = samplePlan();
+  ASSERT_GE(plan.parameters.size(), 1u);
+  const std::string name = plan.parameters[0].name;
+  plan.stages[0].copies = {{name, name}};
+  Plan read = parsePlan(serializePlan(plan), "p.kdx");
+  ASSERT_EQ(read.stages[0].copies.size(), 1u);
+  EXPECT_EQ(read.stages[0].copies[0].first, name);
+  EXPECT_EQ(planToJson(read), planToJson(plan));
+
+  json manifest = planToJson(plan);
+  manifest["stages"][0]["copy"][0]["to"] = "S/nope";
+  EXPECT_EQ(readError(fileWith(manifest, plan.blob)),
+            "p.kdx: stages[0].copy[0].to: unknown parameter 'S/nope'");
+  // Two parameters of different shapes.
+  std::string other;
+  for (const ParameterSpec &parameter : plan.parameters)
+    if (parameter.shape != plan.parameters[0].shape)
+      other = parameter.name;
+  ASSERT_FALSE(other.empty());
+  manifest = planToJson(plan);
+  manifest["stages"][0]["copy"][0]["to"] = other;
+  EXPECT_EQ(readError(fileWith(manifest, plan.blob)),
+            "p.kdx: stages[0].copy[0]: copies '" + name + "' into '" + other +
+                "', which has another shape");
+}
+
 TEST(PlanReaderTest, BadMagic) {
   std::vector<uint8_t> bytes = serializePlan(samplePlan());
   bytes[0] = 'X';

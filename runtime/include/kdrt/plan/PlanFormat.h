@@ -210,6 +210,9 @@ struct StageSpec {
   int64_t epochs = 1;
   int64_t batch = 1;
   std::vector<std::string> trained, frozen;
+  /// Parameter values copied before the stage's first step, `from` into
+  /// `to` (same shape): a grafted student takes the teacher blocks it keeps.
+  std::vector<std::pair<std::string, std::string>> copies;
   GraphSpec graph;
   TeacherCacheSpec teacherCache;
   OptimizerSpec optimizer;

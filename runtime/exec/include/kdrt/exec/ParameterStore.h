@@ -48,6 +48,9 @@ public:
     return entries.at(name).value.shape().dims();
   }
 
+  /// Copies the value of parameter `from` into `to` (same shape).
+  Status copyValue(const std::string &from, const std::string &to);
+
   /// Zeroes every gradient (start of a step).
   Status zeroGradients();
 
