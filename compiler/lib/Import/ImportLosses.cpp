@@ -137,8 +137,10 @@ bool BodyEmitter::applyModels() {
 Value BodyEmitter::helper(const FeatureNode &f, Location location, ArrayRef<Value> in) {
   Type type = importer.batchType(f.shape);
   std::string name = scopeName + "." + f.op + std::to_string(helperCount++);
+  // normalize(x) is the layer op the runtime has a kernel and a backward
+  // for, with torch.nn.functional.normalize's eps.
   if (f.op == "normalize")
-    return builder.create<NormalizeOp>(location, in[0]);
+    return builder.create<L2NormalizeOp>(location, in[0].getType(), in[0], builder.getF64FloatAttr(1e-12));
   if (f.op == "detach")
     return builder.create<StopGradientOp>(location, in[0]);
   if (f.op == "adapt")

@@ -149,8 +149,13 @@ LogicalResult GraphLowering::lowerBackward(Operation *op) {
       })
       .Case([&](kd::LinearBwdOp) { return kernel<rt::LinearBwdOp>(loc, ins, outs), success(); })
       .Case([&](kd::BatchNormBwdOp bn) {
+        // The statistics the forward normalised with: the batch's where the
+        // stage trains this batch norm, the running ones where it is frozen
+        // (a teacher block a gradient flows through, inside a graft hybrid).
+        auto weight = bn.getWeight().getDefiningOp<kd::ParamOp>();
+        bool trains = weight && trainedParameters.contains(weight.getName());
         kernel<rt::BatchNormBwdOp>(loc, ins, outs,
-                                   {flag("training", true), f64("eps", bn.getEps().convertToDouble()),
+                                   {flag("training", trains), f64("eps", bn.getEps().convertToDouble()),
                                     f64("momentum", bn.getMomentum().convertToDouble())});
         return success();
       })

@@ -82,6 +82,16 @@ Value GraphLowering::operand(Value kdValue) {
   return {};
 }
 
+DictionaryAttr kd::lowering::inputTransform(Builder &b, DictionaryAttr transform) {
+  if (!transform)
+    return DictionaryAttr();
+  SmallVector<NamedAttribute> fields = {b.getNamedAttr("op", b.getStringAttr("resize"))};
+  for (StringRef key : {"h", "w"})
+    if (Attribute v = transform.get(key))
+      fields.push_back(b.getNamedAttr(key, v));
+  return b.getDictionaryAttr(fields);
+}
+
 namespace {
 
 NamedAttribute named(OpBuilder &b, StringRef name, Attribute value) { return b.getNamedAttr(name, value); }
@@ -146,15 +156,7 @@ LogicalResult GraphLowering::lower(Operation *op) {
         // the memory plan keeps inputs alive from the step's start.
         Value buffer = define(input.getResult());
         SmallVector<NamedAttribute> attrs;
-        auto load = b.create<rt::LoadBatchOp>(loc, "image", buffer, DictionaryAttr());
-        if (DictionaryAttr transform = input.getTransformAttr()) {
-          // The importer spells the transform as a call ({kind = "resize", h, w}).
-          SmallVector<NamedAttribute> fields = {named(b, "op", b.getStringAttr("resize"))};
-          for (StringRef key : {"h", "w"})
-            if (Attribute v = transform.get(key))
-              fields.push_back(named(b, key, v));
-          load.setTransformAttr(b.getDictionaryAttr(fields));
-        }
+        b.create<rt::LoadBatchOp>(loc, "image", buffer, inputTransform(b, input.getTransformAttr()));
         return success();
       })
       .Case([&](BatchLabelsOp labels) {

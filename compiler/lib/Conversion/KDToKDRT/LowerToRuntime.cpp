@@ -125,14 +125,24 @@ ArrayAttr lowerGroups(Builder &b, DictionaryAttr optimizer, ArrayAttr groups,
   for (Attribute entry : groups) {
     auto group = cast<DictionaryAttr>(entry);
     std::string target = group.getAs<StringAttr>("target").getValue().str();
-    std::string prefix = target;
-    if (size_t dot = prefix.find('.'); dot != std::string::npos)
-      prefix[dot] = '/';
-    else
-      prefix += '/';
+    // A group a pass made lists its parameter-name prefixes (`params`);
+    // a `group` statement's target names them ("S.l2" -> "S/l2").
+    SmallVector<std::string> prefixes;
+    if (auto listed = group.getAs<ArrayAttr>("params")) {
+      for (StringRef prefix : listed.getAsValueRange<StringAttr>())
+        prefixes.push_back(prefix.str());
+    } else {
+      std::string prefix = target;
+      if (size_t dot = prefix.find('.'); dot != std::string::npos)
+        prefix[dot] = '/';
+      else
+        prefix += '/';
+      prefixes.push_back(prefix);
+    }
     SmallVector<StringRef> params;
     for (const std::string &name : trained)
-      if (StringRef(name).starts_with(prefix) && !taken.contains(name)) {
+      if (llvm::any_of(prefixes, [&](const std::string &prefix) { return StringRef(name).starts_with(prefix); }) &&
+          !taken.contains(name)) {
         params.push_back(name);
         taken.insert(name);
       }
@@ -239,6 +249,10 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
         stage.getLoc(), stage.getSymName(), stage.getKind(), stage.getData(), stage.getSplit(),
         stage.getEpochs(), stage.getBatch(), builder.getStrArrayAttr(userNames(module, stage.getTrained(), trainedStorage)),
         builder.getStrArrayAttr(userNames(module, stage.getFrozen(), frozenStorage)), 0);
+    // Values the stage starts from ({from, to} parameter names): the teacher
+    // blocks a grafted student keeps (--kd-expand-grafts).
+    if (auto copies = stage->getAttrOfType<ArrayAttr>("copy_params"))
+      kdrtStage->setAttr("copy_params", copies);
     Block *body = new Block();
     kdrtStage.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
@@ -393,6 +407,13 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
                                                        /*LowerCase=*/true);
     if (!StringRef(key).starts_with("sha256:"))
       key = "sha256:" + key;
+    // Parameters the cached program reads are bound in the stage, not in
+    // the cache's region: the rest of the stage may read them too (a graft
+    // hybrid reads the frozen teacher's).
+    for (Operation *op : teacherOps)
+      for (Value operand : op->getOperands())
+        if (operand.getDefiningOp<ParamOp>())
+          graph.operand(operand);
     auto cache = builder.create<rt::TeacherCacheOp>(stage.getLoc(), model, key, outputs, builder.getStrArrayAttr(names));
     Block *body = new Block();
     cache.getBody().push_back(body);
@@ -443,7 +464,14 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
       }
     } else {
       Value input = graph.scratch(graph.memrefFor(model.getInput().getType()));
-      inner.create<rt::LoadBatchOp>(loc, "image", input, DictionaryAttr());
+      // The model's declaration may resize its input (`transform resize`).
+      DictionaryAttr transform;
+      module.walk([&](Operation *op) {
+        auto declared = op->getAttrOfType<FlatSymbolRefAttr>("model");
+        if (isa<TeacherOp, StudentOp>(op) && declared && declared.getValue() == model.getSymName() && !transform)
+          transform = op->getAttrOfType<DictionaryAttr>("transform");
+      });
+      inner.create<rt::LoadBatchOp>(loc, "image", input, lowering::inputTransform(inner, transform));
       graph.bind(model.getInput(), input);
       for (Operation &op : model.getBodyBlock()) {
         if (failed(graph.lower(&op)))

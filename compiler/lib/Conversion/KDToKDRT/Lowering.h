@@ -97,6 +97,11 @@ private:
   int64_t arenaEnd = 0;
 };
 
+/// The plan's input transform ({op = "resize", h, w}) for a model's
+/// `transform`, which the importer spells as a call ({kind = "resize", h, w});
+/// null without one.
+mlir::DictionaryAttr inputTransform(mlir::Builder &b, mlir::DictionaryAttr transform);
+
 template <typename KernelOp>
 KernelOp GraphLowering::kernel(mlir::Location loc, mlir::ValueRange ins, mlir::ValueRange outs,
                                llvm::ArrayRef<mlir::NamedAttribute> attrs) {
