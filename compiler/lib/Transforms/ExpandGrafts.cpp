@@ -3,21 +3,33 @@
 // NetGraft (Shen et al., AAAI 2021). `graft S into T as H mode blocks`
 // trains each student block alone inside the teacher, one stage per block
 // with its own epochs; `mode progressive` grafts blocks 1, then 1+2, ...
-// until the student has replaced the teacher's blocks, one stage each.
+// until the student has replaced the teacher's blocks, one stage each. An
+// epoch count of 0 leaves that block's (prefix's) stage out: NetGraft's net
+// grafting starts from two blocks, the first alone being block grafting.
 //
 // Each expanded stage gets a hybrid kd.model: the teacher's ops with the
-// grafted blocks' ops replaced by the student's, and 1x1-conv adapters
-// (Kaiming normal, fan_out, no bias) teacher->student width before and
-// student->teacher width after a grafted block where the widths differ.
-// Parameters keep their names: teacher parameters stay the teacher's
-// (frozen, listed in `frozen_parts`), student block parameters are the
-// student's, and adapters are `adapters/<graft stage>.<block>.before|after.
-// weight` in every stage, so they persist from one stage to the next and
-// stay in the final student. The graft body's hybrid reads (`kd.apply ...
-// {hybrid}`) are pointed at the stage's hybrid. `groups` gets one group for
-// the grafted blocks (the optimizer's lr, or a group on the student) and one
-// for their adapters (a group on `adapters`), each listing parameter-name
-// prefixes.
+// grafted blocks' ops replaced by the student's, and adapters (Kaiming
+// normal, fan_out, bias zeros: a 1x1 conv on images, a linear layer on
+// vectors) teacher->student width before and student->teacher width after
+// a grafted block where the widths differ. Parameters keep their names:
+// teacher parameters stay the teacher's (frozen, listed in `frozen_parts`),
+// student block parameters are the student's, and adapters are
+// `adapters/<student>.<block>.before|after.<param>` in every stage of every
+// graft of that student, so they persist from stage to stage and from
+// block grafting to net grafting, and stay in the final student. The graft
+// body's hybrid reads (`kd.apply ... {hybrid}`) are pointed at the stage's
+// hybrid. `groups` gets one group for the grafted blocks (the optimizer's
+// lr, or a group on the student) and one for their adapters (a group on
+// `adapters`), each listing parameter-name prefixes.
+//
+// The student keeps the teacher's parameters outside the grafted blocks:
+// the first expanded stage of a graft copies them into the student's own
+// parameters of the same path and shape (`copy_params`, T/l1... ->
+// S/l1...; one it has no such parameter for stays the teacher's), and
+// after the student's last graft its model is the grafted student: the
+// last graft's hybrid with all its blocks, reading those copies
+// (`@<student model>.grafted`). The student's declaration and every
+// evaluation, export and stage after that graft use it.
 //
 //===----------------------------------------------------------------------===//
 #include "kd/Transforms/Passes.h"
@@ -26,8 +38,11 @@
 
 #include "kd/Dialect/KD/KDOps.h"
 
+#include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include "llvm/ADT/StringSet.h"
 
 namespace kd {
 #define GEN_PASS_DEF_KDEXPANDGRAFTS
@@ -97,15 +112,44 @@ struct GraftBlock {
   ArrayRef<int64_t> shape(StringRef key) const { return spec.getAs<DenseI64ArrayAttr>(key).asArrayRef(); }
 };
 
+// The grafted student a graft leaves, and the stage it is final after.
+struct GraftedStudent {
+  ModelOp model;
+  Operation *after = nullptr;
+};
+
 struct ExpandGraftsPass : public kd::impl::KdExpandGraftsBase<ExpandGraftsPass> {
   void runOnOperation() override;
   LogicalResult expand(GraftStageOp graft, SymbolTable &symbols);
   FailureOr<ModelOp> buildHybrid(OpBuilder &b, GraftStageOp graft, ModelOp teacher, ModelOp student,
                                  ArrayRef<GraftBlock> grafted, StringRef name);
+  LogicalResult keptParams(GraftStageOp graft, StringRef teacherScope, ModelOp hybrid, ModelOp student,
+                           SmallVectorImpl<Attribute> &copies);
+  void useGraftedStudent(ModuleOp module, StringRef studentModel, GraftedStudent grafted);
+
+  std::string studentScope;
+  // Per student model, in the order of the grafts.
+  llvm::MapVector<StringRef, GraftedStudent> graftedStudents;
 };
 
-std::string adapterPrefix(GraftStageOp graft, StringRef block, StringRef side) {
-  return ("adapters/" + graft.getSymName() + "." + block + "." + side).str();
+std::string adapterPrefix(StringRef student, StringRef block, StringRef side) {
+  return ("adapters/" + student + "." + block + "." + side).str();
+}
+
+// `x` through the adapter `adapters/<student>.<block>.<side>` to `width`
+// channels (an image) or features (a vector).
+LogicalResult adapt(OpBuilder &b, Location loc, Value &x, int64_t width, StringRef student, StringRef block,
+                    StringRef side, Operation *errorAt) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  std::string prefix = adapterPrefix(student, block, side);
+  if (rank == 4)
+    x = buildConv(b, loc, x, width, 1, prefix, WeightInit::KaimingFanOut);
+  else if (rank == 2)
+    x = buildLinear(b, loc, x, width, prefix, WeightInit::KaimingFanOut);
+  else
+    return errorAt->emitOpError() << "block '" << block << "' needs an adapter on " << x.getType()
+                                  << ", but adapters change the channels of an image or the features of a vector";
+  return success();
 }
 
 FailureOr<ModelOp> ExpandGraftsPass::buildHybrid(OpBuilder &b, GraftStageOp graft, ModelOp teacher, ModelOp student,
@@ -142,9 +186,9 @@ FailureOr<ModelOp> ExpandGraftsPass::buildHybrid(OpBuilder &b, GraftStageOp graf
         return graft.emitOpError() << "the input of block '" << block.name << "' is not in the hybrid";
       Value x = map.lookup(begin.getInput());
       inner.create<BlockBeginOp>(begin.getLoc(), begin.getNameAttr(), x);
-      if (block.before())
-        x = buildConv(inner, loc, x, block.shape("student_in")[0], 1, adapterPrefix(graft, block.name, "before"),
-                      WeightInit::KaimingFanOut);
+      if (block.before() &&
+          failed(adapt(inner, loc, x, block.shape("student_in")[0], studentScope, block.name, "before", graft)))
+        return failure();
       FailureOr<BlockOps> studentOps = findBlock(student, block.name, graft);
       if (failed(studentOps))
         return failure();
@@ -154,9 +198,9 @@ FailureOr<ModelOp> ExpandGraftsPass::buildHybrid(OpBuilder &b, GraftStageOp graf
         if (failed(cloneMapped(inner, studentOp, studentMap, graft, "student block '" + block.name + "'")))
           return failure();
       Value y = studentMap.lookup(studentOps->output);
-      if (block.after())
-        y = buildConv(inner, loc, y, block.shape("teacher_out")[0], 1, adapterPrefix(graft, block.name, "after"),
-                      WeightInit::KaimingFanOut);
+      if (block.after() &&
+          failed(adapt(inner, loc, y, block.shape("teacher_out")[0], studentScope, block.name, "after", graft)))
+        return failure();
       if (y.getType() != teacherOps.output.getType())
         return graft.emitOpError() << "grafted block '" << block.name << "' gives " << y.getType()
                                    << " where the teacher's gives " << teacherOps.output.getType();
@@ -196,7 +240,8 @@ LogicalResult ExpandGraftsPass::expand(GraftStageOp graft, SymbolTable &symbols)
     return graft.emitOpError("has no blocks to graft");
   ArrayRef<int64_t> blockEpochs = graft.getBlockEpochs();
   bool progressive = graft.getMode() == "progressive";
-  std::string teacherScope = paramScope(teacher), studentScope = paramScope(student);
+  std::string teacherScope = paramScope(teacher);
+  studentScope = paramScope(student);
 
   // Learning rates: the blocks train at the optimizer's lr unless a group
   // names the student; the adapters at a group on `adapters`.
@@ -218,7 +263,26 @@ LogicalResult ExpandGraftsPass::expand(GraftStageOp graft, SymbolTable &symbols)
     adapterLr = blockLr;
 
   OpBuilder b(graft);
+  // The student after this graft: all its blocks grafted, every other
+  // parameter the student's copy of the teacher's.
+  FailureOr<ModelOp> final = buildHybrid(b, graft, teacher, student, blocks, student.getSymName().str() + ".grafted");
+  if (failed(final))
+    return failure();
+  SmallVector<Attribute> copies;
+  if (failed(keptParams(graft, teacherScope, *final, student, copies)))
+    return failure();
+  GraftedStudent &previous = graftedStudents[student.getSymName()];
+  if (previous.model)
+    symbols.erase(previous.model);
+  previous.model = *final;
+  symbols.insert(*final);
+
+  Operation *lastStage = nullptr;
+  b.setInsertionPoint(graft);
   for (size_t k = 0; k < blocks.size(); ++k) {
+    int64_t epochs = blockEpochs.empty() ? graft.getEpochs() : blockEpochs[std::min(k, blockEpochs.size() - 1)];
+    if (epochs == 0)
+      continue;
     ArrayRef<GraftBlock> grafted = progressive ? ArrayRef(blocks).take_front(k + 1) : ArrayRef(blocks).slice(k, 1);
     std::string stageName =
         (graft.getSymName() + (progressive ? "_upto_" : "_") + blocks[k].name).str();
@@ -232,9 +296,9 @@ LogicalResult ExpandGraftsPass::expand(GraftStageOp graft, SymbolTable &symbols)
       graftedNames.push_back(attrs.getStringAttr(block.name));
       blockParams.push_back(attrs.getStringAttr(studentScope + "/" + block.name + "."));
       if (block.before())
-        adapterParams.push_back(attrs.getStringAttr(adapterPrefix(graft, block.name, "before") + "."));
+        adapterParams.push_back(attrs.getStringAttr(adapterPrefix(studentScope, block.name, "before") + "."));
       if (block.after())
-        adapterParams.push_back(attrs.getStringAttr(adapterPrefix(graft, block.name, "after") + "."));
+        adapterParams.push_back(attrs.getStringAttr(adapterPrefix(studentScope, block.name, "after") + "."));
     }
     auto group = [&](StringRef target, ArrayRef<Attribute> params, Attribute lr) {
       SmallVector<NamedAttribute> entries = {attrs.getNamedAttr("target", attrs.getStringAttr(target)),
@@ -255,7 +319,6 @@ LogicalResult ExpandGraftsPass::expand(GraftStageOp graft, SymbolTable &symbols)
     SmallVector<Attribute> frozen(graft.getFrozen().begin(), graft.getFrozen().end());
     if (!llvm::is_contained(frozen, graft.getTeacherAttr()))
       frozen.push_back(graft.getTeacherAttr());
-    int64_t epochs = blockEpochs.empty() ? graft.getEpochs() : blockEpochs[std::min(k, blockEpochs.size() - 1)];
 
     auto stage = b.create<StageOp>(
         graft.getLoc(), attrs.getStringAttr(stageName), graft.getKindAttr(), graft.getDataAttr(),
@@ -264,6 +327,9 @@ LogicalResult ExpandGraftsPass::expand(GraftStageOp graft, SymbolTable &symbols)
         attrs.getArrayAttr(frozenParts), graft.getOptimizerAttr(), graft.getScheduleAttr(),
         attrs.getArrayAttr(groups));
     stage->setAttr("grafted", attrs.getArrayAttr(graftedNames));
+    if (!lastStage && !copies.empty())
+      stage->setAttr("copy_params", attrs.getArrayAttr(copies));
+    lastStage = stage;
     symbols.insert(stage);
     IRMapping bodyMap;
     graft.getBody().cloneInto(&stage.getBody(), bodyMap);
@@ -280,8 +346,64 @@ LogicalResult ExpandGraftsPass::expand(GraftStageOp graft, SymbolTable &symbols)
       apply.removeHybridAttr();
     }
   }
+  if (!lastStage)
+    return graft.emitOpError("trains no block: every epoch count is 0");
+  (*final)->moveAfter(lastStage);
+  graftedStudents[student.getSymName()].after = lastStage;
   graft.erase();
   return success();
+}
+
+// The teacher parameters the grafted student keeps become the student's
+// own where it has one of the same path and shape, copied from the teacher
+// at the start of the graft; `hybrid` then reads the copies.
+LogicalResult ExpandGraftsPass::keptParams(GraftStageOp graft, StringRef teacherScope, ModelOp hybrid,
+                                           ModelOp student, SmallVectorImpl<Attribute> &copies) {
+  Builder b(graft.getContext());
+  llvm::StringMap<ParamOp> studentParams;
+  for (ParamOp param : student.getBodyBlock().getOps<ParamOp>())
+    studentParams[param.getName()] = param;
+  // A kept layer the student has no counterpart of the same shapes for (a
+  // classifier outside the blocks, reading adapted features) stays the
+  // teacher's, which the grafted student reads: decided per layer.
+  auto ownName = [&](ParamOp param) {
+    return (studentScope + "/" + param.getName().split('/').second).str();
+  };
+  llvm::StringSet<> foreignLayers;
+  for (ParamOp param : hybrid.getBodyBlock().getOps<ParamOp>()) {
+    if (param.getName().split('/').first != teacherScope)
+      continue;
+    ParamOp own = studentParams.lookup(ownName(param));
+    if (!own || own.getType() != param.getType())
+      foreignLayers.insert(param.getName().rsplit('.').first);
+  }
+  for (ParamOp param : hybrid.getBodyBlock().getOps<ParamOp>()) {
+    if (param.getName().split('/').first != teacherScope ||
+        foreignLayers.contains(param.getName().rsplit('.').first))
+      continue;
+    std::string name = ownName(param);
+    copies.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("from", param.getNameAttr()), b.getNamedAttr("to", b.getStringAttr(name))}));
+    param.setNameAttr(b.getStringAttr(name));
+  }
+  return success();
+}
+
+// From `grafted.after` on, the student is the grafted one.
+void ExpandGraftsPass::useGraftedStudent(ModuleOp module, StringRef studentModel, GraftedStudent grafted) {
+  auto to = FlatSymbolRefAttr::get(grafted.model.getSymNameAttr());
+  for (StudentOp student : module.getOps<StudentOp>())
+    if (student.getModel() == studentModel)
+      student.setModelAttr(to);
+  AttrTypeReplacer replacer;
+  replacer.addReplacement([&](FlatSymbolRefAttr ref) -> std::optional<Attribute> {
+    if (ref.getValue() == studentModel)
+      return to;
+    return std::nullopt;
+  });
+  for (Operation *op = grafted.after->getNextNode(); op; op = op->getNextNode())
+    if (!isa<ModelOp>(op))
+      replacer.recursivelyReplaceElementsIn(op, /*replaceAttrs=*/true, /*replaceLocs=*/false, /*replaceTypes=*/false);
 }
 
 void ExpandGraftsPass::runOnOperation() {
@@ -289,6 +411,8 @@ void ExpandGraftsPass::runOnOperation() {
   for (GraftStageOp graft : llvm::make_early_inc_range(getOperation().getOps<GraftStageOp>()))
     if (failed(expand(graft, symbols)))
       return signalPassFailure();
+  for (auto &[studentModel, grafted] : graftedStudents)
+    useGraftedStudent(getOperation(), studentModel, grafted);
 }
 
 } // namespace

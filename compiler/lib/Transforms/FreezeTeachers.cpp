@@ -128,13 +128,17 @@ struct FreezeTeachersPass : public kd::impl::KdFreezeTeachersBase<FreezeTeachers
     llvm::StringSet<> frozen;
     for (StringRef part : stage.getFrozenParts().getAsValueRange<StringAttr>()) {
       auto [owner, member] = part.split('.');
-      if (owner != instance)
-        continue;
       if (member.empty()) {
+        // A whole model: its parameters, also where another model reads
+        // them (a graft hybrid reads the teacher's `T/...` by name).
+        std::string scope = owner.str() + "/";
         for (ParamOp param : model.getBodyBlock().getOps<ParamOp>())
-          frozen.insert(param.getName());
+          if (param.getName().starts_with(scope))
+            frozen.insert(param.getName());
         continue;
       }
+      if (owner != instance)
+        continue;
       TapOp tap;
       for (TapOp candidate : model.getBodyBlock().getOps<TapOp>())
         if (candidate.getName() == member)

@@ -30,6 +30,7 @@ Value buildConv(OpBuilder &b, Location loc, Value input, int64_t outChannels, in
   if (init == WeightInit::KaimingFanOut) {
     weight = buildParam(b, loc, (prefix + ".weight").str(), ParamRole::Weight, InitKind::KaimingNormal,
                         {outChannels, x[1], kernel, kernel}, "fan_out", std::sqrt(2.0));
+    bias = buildParam(b, loc, (prefix + ".bias").str(), ParamRole::Bias, InitKind::Zeros, {outChannels});
   } else {
     weight = buildParam(b, loc, (prefix + ".weight").str(), ParamRole::Weight, InitKind::KaimingUniform,
                         {outChannels, x[1], kernel, kernel}, "fan_in", std::sqrt(1.0 / 3.0));
@@ -43,13 +44,20 @@ Value buildConv(OpBuilder &b, Location loc, Value input, int64_t outChannels, in
                             b.getI64IntegerAttr(1));
 }
 
-Value buildLinear(OpBuilder &b, Location loc, Value input, int64_t outFeatures, StringRef prefix) {
+Value buildLinear(OpBuilder &b, Location loc, Value input, int64_t outFeatures, StringRef prefix, WeightInit init) {
   ArrayRef<int64_t> x = cast<RankedTensorType>(input.getType()).getShape();
   int64_t fanIn = x.back();
-  Value weight = buildParam(b, loc, (prefix + ".weight").str(), ParamRole::Weight, InitKind::KaimingUniform,
-                            {outFeatures, fanIn}, "fan_in", std::sqrt(1.0 / 3.0));
-  Value bias = buildParam(b, loc, (prefix + ".bias").str(), ParamRole::Bias, InitKind::Uniform, {outFeatures}, {}, {},
-                          1.0 / std::sqrt(double(fanIn)));
+  Value weight, bias;
+  if (init == WeightInit::KaimingFanOut) {
+    weight = buildParam(b, loc, (prefix + ".weight").str(), ParamRole::Weight, InitKind::KaimingNormal,
+                        {outFeatures, fanIn}, "fan_out", std::sqrt(2.0));
+    bias = buildParam(b, loc, (prefix + ".bias").str(), ParamRole::Bias, InitKind::Zeros, {outFeatures});
+  } else {
+    weight = buildParam(b, loc, (prefix + ".weight").str(), ParamRole::Weight, InitKind::KaimingUniform,
+                        {outFeatures, fanIn}, "fan_in", std::sqrt(1.0 / 3.0));
+    bias = buildParam(b, loc, (prefix + ".bias").str(), ParamRole::Bias, InitKind::Uniform, {outFeatures}, {}, {},
+                      1.0 / std::sqrt(double(fanIn)));
+  }
   SmallVector<int64_t> out(x);
   out.back() = outFeatures;
   return b.create<LinearOp>(loc, RankedTensorType::get(out, b.getF32Type()), input, weight, bias);

@@ -19,7 +19,8 @@ enum class WeightInit {
   /// PyTorch's default for conv and linear layers: kaiming_uniform with
   /// a = sqrt(5) (gain sqrt(1/3), fan_in), bias uniform in 1/sqrt(fan_in).
   TorchDefault,
-  /// Kaiming normal, fan_out, ReLU gain; no bias (NetGraft's adapters).
+  /// Kaiming normal, fan_out, ReLU gain; bias zeros (NetGraft's adapters,
+  /// its init_conv).
   KaimingFanOut,
 };
 
@@ -37,7 +38,7 @@ mlir::Value buildConv(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
 
 /// A linear layer of the last dimension to `outFeatures`, with bias.
 mlir::Value buildLinear(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input, int64_t outFeatures,
-                        llvm::StringRef prefix);
+                        llvm::StringRef prefix, WeightInit init = WeightInit::TorchDefault);
 
 /// Reshape keeping the batch dimension.
 mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,

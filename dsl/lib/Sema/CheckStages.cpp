@@ -239,21 +239,34 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
       if (const Clause *epochs = s.clause("epochs"); epochs && epochs->value) {
         Value v = eval.eval(*epochs->value);
         if (v.kind == Value::Kind::Const && v.constant.isList()) {
+          // 0 leaves that block's (prefix's) stage out.
           for (const ConstValue &c : v.constant.elements) {
-            if (!c.isInt() || c.intValue < 1) {
-              diags.error(epochs->value->range, "graft epochs must be positive ints");
+            if (!c.isInt() || c.intValue < 0) {
+              diags.error(epochs->value->range, "graft epochs must be ints of at least 0");
+              g.epochs.clear();
               break;
             }
             g.epochs.push_back(c.intValue);
           }
+          if (!g.epochs.empty() && *std::max_element(g.epochs.begin(), g.epochs.end()) == 0)
+            diags.error(epochs->value->range, "graft epochs are all 0: no block would train");
         } else if (auto n = positiveInt(epochs->value.get(), epochs->range, "'epochs'")) {
           g.epochs.push_back(*n);
         }
       } else {
         diags.error(s.verbRange, "'graft' needs 'epochs N' or 'epochs [N, ...]'");
       }
-      spec.epochs = g.epochs.empty() ? 0 : g.epochs.front();
+      spec.epochs = g.epochs.empty() ? 0 : *std::max_element(g.epochs.begin(), g.epochs.end());
       spec.batch = clauseInt(s, "batch", true);
+      // `blocks: [l4, l5, logits]`: the blocks to graft, in the models'
+      // order; without it, every block of the student.
+      const Arg *blocksArg = nullptr;
+      for (const Arg &a : s.namedArgs) {
+        if (a.name == "blocks" && !blocksArg)
+          blocksArg = &a;
+        else
+          diags.error(a.nameRange, "'" + a.name + "' is not an argument of 'graft'; it takes 'blocks: [NAME, ...]'");
+      }
       if (studentUse >= 0 && teacherUse >= 0) {
         const CheckedModelUse &su = result->uses[size_t(studentUse)], &tu = result->uses[size_t(teacherUse)];
         g.student = su.instance;
@@ -261,46 +274,108 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
         if (g.student >= 0 && g.teacher >= 0) {
           const ModelInstance &si = result->instances[size_t(g.student)];
           const ModelInstance &ti = result->instances[size_t(g.teacher)];
-          std::vector<std::string> teacherBlocks;
+          std::vector<std::string> teacherBlocks, studentBlocks;
           for (const NamedValue *b : ti.blocks())
             teacherBlocks.push_back(b->name);
+          for (const NamedValue *b : si.blocks())
+            studentBlocks.push_back(b->name);
           if (si.blocks().empty())
             diags.error(s.subject->range, "student '" + su.name + "' declares no blocks to graft");
-          for (const NamedValue *b : si.blocks()) {
+          // (name, where the graft names it)
+          std::vector<std::pair<std::string, SourceRange>> chosen;
+          if (!blocksArg) {
+            for (const NamedValue *b : si.blocks())
+              chosen.emplace_back(b->name, s.subject->range);
+          } else if (const auto *list = dyn_cast<ListExpr>(blocksArg->value.get()); list && !list->elements.empty()) {
+            size_t lastIndex = 0;
+            for (const ExprPtr &e : list->elements) {
+              const auto *n = dyn_cast<NameExpr>(e.get());
+              if (!n) {
+                diags.error(e->range, "expected the name of a block");
+                continue;
+              }
+              auto at = std::find(studentBlocks.begin(), studentBlocks.end(), n->name);
+              if (at == studentBlocks.end()) {
+                std::string msg = "student '" + su.name + "' has no block '" + n->name + "'";
+                std::string close = closestMatch(n->name, studentBlocks);
+                if (!close.empty())
+                  msg += "; did you mean '" + close + "'?";
+                diags.error(n->range, msg);
+                continue;
+              }
+              size_t index = size_t(at - studentBlocks.begin());
+              if (!chosen.empty() && index <= lastIndex) {
+                diags.error(n->range, "block '" + n->name + "' is listed " +
+                                          (index == lastIndex ? "twice" : "before a block the model declares earlier") +
+                                          "; grafted blocks follow the model's order");
+                continue;
+              }
+              lastIndex = index;
+              chosen.emplace_back(n->name, n->range);
+            }
+          } else {
+            diags.error(blocksArg->value->range, "'blocks' takes a non-empty list of block names");
+          }
+          for (const auto &[name, where] : chosen) {
+            const NamedValue *b = si.findValue(name);
             GraftSpec::Block gb;
-            gb.name = b->name;
-            if (!ti.findValue(b->name) || ti.findValue(b->name)->kind != NamedValue::Kind::Block) {
-              std::string msg = "block '" + b->name + "' of student '" + su.name + "' has no match among the blocks "
+            gb.name = name;
+            if (!ti.findValue(name) || ti.findValue(name)->kind != NamedValue::Kind::Block) {
+              std::string msg = "block '" + name + "' of student '" + su.name + "' has no match among the blocks "
                                 "of teacher '" + tu.name + "'";
-              std::string close = closestMatch(b->name, teacherBlocks);
+              std::string close = closestMatch(name, teacherBlocks);
               if (!close.empty())
                 msg += "; did you mean '" + close + "'?";
-              diags.error(s.subject->range, msg);
-              diags.note(b->range, "block '" + b->name + "' declared here");
+              diags.error(where, msg);
+              diags.note(b->range, "block '" + name + "' declared here");
               continue;
             }
-            blockShapes(si, b->name, gb.studentIn, gb.studentOut);
-            blockShapes(ti, b->name, gb.teacherIn, gb.teacherOut);
+            blockShapes(si, name, gb.studentIn, gb.studentOut);
+            blockShapes(ti, name, gb.teacherIn, gb.teacherOut);
             auto spatial = [](const Shape &a, const Shape &c) {
               return a.size() == c.size() && std::equal(a.begin() + (a.empty() ? 0 : 1), a.end(),
                                                         c.begin() + (c.empty() ? 0 : 1));
             };
             if (!spatial(gb.studentIn, gb.teacherIn) || !spatial(gb.studentOut, gb.teacherOut)) {
-              diags.error(s.subject->range, "block '" + b->name + "' cannot be grafted: the student maps " +
-                                                formatShape(gb.studentIn) + " to " + formatShape(gb.studentOut) +
-                                                " but the teacher " + formatShape(gb.teacherIn) + " to " +
-                                                formatShape(gb.teacherOut) + "; only the widths may differ");
-              diags.note(b->range, "block '" + b->name + "' declared here");
+              diags.error(where, "block '" + name + "' cannot be grafted: the student maps " +
+                                     formatShape(gb.studentIn) + " to " + formatShape(gb.studentOut) +
+                                     " but the teacher " + formatShape(gb.teacherIn) + " to " +
+                                     formatShape(gb.teacherOut) + "; only the widths may differ");
+              diags.note(b->range, "block '" + name + "' declared here");
               continue;
             }
             gb.adapterBefore = gb.studentIn != gb.teacherIn;
             gb.adapterAfter = gb.studentOut != gb.teacherOut;
             g.blocks.push_back(gb);
           }
-          if (g.mode == "blocks" && g.epochs.size() > 1 && g.epochs.size() != si.blocks().size())
+          // A block left out is the teacher's: the student keeps a copy,
+          // so its own must have the teacher's shapes.
+          if (blocksArg) {
+            for (const NamedValue *b : si.blocks()) {
+              if (std::any_of(chosen.begin(), chosen.end(), [&](const auto &c) { return c.first == b->name; }))
+                continue;
+              Shape si0, so0, ti0, to0;
+              bool inTeacher = ti.findValue(b->name) && ti.findValue(b->name)->kind == NamedValue::Kind::Block;
+              if (inTeacher) {
+                blockShapes(si, b->name, si0, so0);
+                blockShapes(ti, b->name, ti0, to0);
+              }
+              if (!inTeacher || si0 != ti0 || so0 != to0) {
+                diags.error(blocksArg->value->range,
+                            "block '" + b->name + "' is not grafted, so the student keeps the teacher's, but " +
+                                (inTeacher ? "the student's maps " + formatShape(si0) + " to " + formatShape(so0) +
+                                                 " and the teacher's " + formatShape(ti0) + " to " + formatShape(to0)
+                                           : "teacher '" + tu.name + "' has no block '" + b->name + "'") +
+                                "; list it in 'blocks'");
+                diags.note(b->range, "block '" + b->name + "' declared here");
+              }
+            }
+          }
+          size_t count = chosen.size();
+          if (g.epochs.size() > 1 && g.epochs.size() != count)
             diags.error(s.clause("epochs")->value->range,
                         "graft gives " + std::to_string(g.epochs.size()) + " epoch counts for " +
-                            std::to_string(si.blocks().size()) + " blocks");
+                            std::to_string(count) + " grafted blocks");
           trained.insert(g.student);
           if (!g.hybridName.empty())
             aliases[g.hybridName] = teacherUse;
