@@ -8,6 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "SemaImpl.h"
 
+#include <algorithm>
+#include <functional>
+
 namespace kd::sema {
 
 using namespace kd::ast;
@@ -191,7 +194,38 @@ void Sema::checkData(const DataDecl &decl) {
     };
 
     const Expr &src = *sd.source;
-    if (const auto *file = dyn_cast<StringLit>(&src)) {
+    // `train + unl`: the operands of a chain of '+', left to right.
+    std::vector<const Expr *> operands;
+    std::function<bool(const Expr &)> flatten = [&](const Expr &e) {
+      const auto *plus = dyn_cast<BinaryExpr>(&e);
+      if (!plus || plus->op != BinaryOp::Add) {
+        operands.push_back(&e);
+        return true;
+      }
+      return flatten(*plus->lhs) && flatten(*plus->rhs);
+    };
+    if (const auto *plus = dyn_cast<BinaryExpr>(&src); plus && plus->op == BinaryOp::Add) {
+      flatten(src);
+      split.source = CheckedSplit::Source::Union;
+      bool complete = true;
+      for (const Expr *operand : operands) {
+        const CheckedSplit *part = parentSplit(*operand);
+        if (!part) {
+          complete = false;
+          continue;
+        }
+        if (std::find(split.parts.begin(), split.parts.end(), part->name) != split.parts.end()) {
+          diags.error(operand->range, "split '" + part->name + "' appears twice in the union");
+          complete = false;
+          continue;
+        }
+        split.parts.push_back(part->name);
+        // Labels only where every part has them.
+        split.unlabeled = split.unlabeled || part->unlabeled;
+      }
+      if (!complete)
+        continue;
+    } else if (const auto *file = dyn_cast<StringLit>(&src)) {
       split.source = CheckedSplit::Source::File;
       split.file = file->value;
     } else if (const auto *slice = dyn_cast<IndexExpr>(&src)) {
@@ -200,6 +234,7 @@ void Sema::checkData(const DataDecl &decl) {
       if (!parent)
         continue;
       split.parent = parent->name;
+      split.unlabeled = parent->unlabeled;
       const auto *range = slice->indices.size() == 1 ? dyn_cast<SliceExpr>(slice->indices[0].get()) : nullptr;
       if (!range) {
         diags.error(src.range, "a split slice is written 'other[lo..hi]'");
@@ -238,6 +273,12 @@ void Sema::checkData(const DataDecl &decl) {
         const CheckedSplit *parent = parentSplit(*member->base);
         if (!parent)
           continue;
+        if (parent->unlabeled) {
+          diags.error(member->memberRange, "'" + method->name + "' draws images per class, but split '" +
+                                               parent->name + "' is unlabeled");
+          diags.note(parent->range, "'" + parent->name + "' is unlabeled");
+          continue;
+        }
         std::optional<BoundArgs> bound = bindArguments({"split method '" + method->name + "'", SourceRange()},
                                                        method->params, call->args, call->range, eval, diags);
         if (!bound)
@@ -256,8 +297,8 @@ void Sema::checkData(const DataDecl &decl) {
         continue;
       }
     } else {
-      diags.error(src.range, "a split is a file stem (\"train\"), a slice (other[lo..hi]), other.shots(n) or "
-                             "another source");
+      diags.error(src.range, "a split is a file stem (\"train\"), a slice (other[lo..hi]), other.shots(n), "
+                             "a union of earlier splits (a + b) or another source");
       continue;
     }
 

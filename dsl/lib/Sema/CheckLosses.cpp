@@ -3,16 +3,20 @@
 // A loss is built from loss calls (`kl(S.logits, T.logits, temperature: 4)`)
 // combined with `+`, `-`, scalar `*` and `/`, and sums over collections. Its
 // leaves are features: taps of model instances (`S.embed`, `S.exits`), the
-// labels, and trainable helpers (`adapt`, `attention_fuse`) whose shapes are
-// inferred here. Every tap must exist, and the shapes of each call's
-// arguments must agree. Identical calls of a trainable helper in one loss
-// are one module (`attention_fuse([T1.f, T2.f])` in a relation term and in
-// its anchor term). `detach(x)` reads `x` without passing it a gradient.
+// labels, trainable helpers (`adapt`, `attention_fuse`) whose shapes are
+// inferred here, and the built-in layers without parameters applied to them
+// (`adaptive_maxpool(T.l4, like: S.l4)`, `T.l3 -> gap`). Every tap must
+// exist, and the shapes of each call's arguments must agree. Identical calls
+// of a trainable helper in one loss are one module (`attention_fuse([T1.f,
+// T2.f])` in a relation term and in its anchor term). `detach(x)` reads `x`
+// without passing it a gradient.
 //
 //===----------------------------------------------------------------------===//
 #include "SemaImpl.h"
 
 #include "ShapeFunctions.h"
+
+#include <algorithm>
 
 namespace kd::sema {
 
@@ -56,6 +60,9 @@ protected:
   Value evalCall(const CallExpr &e) override;
   Value evalChain(const ChainExpr &e) override;
   bool sameFeature(const FeatureNode &a, const FeatureNode &b) const;
+  Value layerCall(const CallExpr &e, const Builtin &layer);
+  Value applyLayer(const Value &input, const Builtin &layer, const BoundArgs &bound, SourceRange layerRange,
+                   SourceRange range);
   Value nonConstBinary(const BinaryExpr &e, const Value &lhs, const Value &rhs) override;
 
 public:
@@ -66,6 +73,20 @@ private:
     // d.split and the like go through the base evaluator's rules.
     (void)base;
     return Evaluator::evalMember(e);
+  }
+
+  // Evaluates for the shape only: the taps `evaluate` names are not read by
+  // the loss, so they neither become features nor freeze their model.
+  template <typename Evaluate> Value unread(Evaluate evaluate) {
+    size_t features = loss.features.size();
+    std::optional<std::set<int>> readBefore;
+    if (read)
+      readBefore = *read;
+    Value v = evaluate();
+    loss.features.resize(features);
+    if (read)
+      *read = std::move(*readBefore);
+    return v;
   }
 
   Value feature(FeatureNode node) {
@@ -303,19 +324,8 @@ Value LossBuilder::evalCall(const CallExpr &e) {
   std::string name(e.calleeName());
   if (name.empty() || name == "len" || findLocal(name) || sema.lookupGlobal(name))
     return Evaluator::evalCall(e);
-  if (findBuiltin(BuiltinKind::ShapeQuery, name)) {
-    // `shape(T.l3)` is a constant: the taps it looks at are not read by the
-    // loss, so they neither become features nor freeze their model.
-    size_t features = loss.features.size();
-    std::optional<std::set<int>> readBefore;
-    if (read)
-      readBefore = *read;
-    Value v = Evaluator::evalCall(e);
-    loss.features.resize(features);
-    if (read)
-      *read = std::move(*readBefore);
-    return v;
-  }
+  if (findBuiltin(BuiltinKind::ShapeQuery, name))
+    return unread([&] { return Evaluator::evalCall(e); }); // `shape(T.l3)` is a constant
   if ((name == "sum" || name == "mean") && e.args.size() == 1)
     if (const auto *c = dyn_cast<ComprehensionExpr>(e.args[0].value.get()))
       return comprehension(e, *c, name == "mean");
@@ -329,10 +339,14 @@ Value LossBuilder::evalCall(const CallExpr &e) {
   if (!b)
     b = findBuiltin(BuiltinKind::ValueFunction, name);
   if (!b) {
+    if (const Builtin *layer = findBuiltin(BuiltinKind::Layer, name))
+      return layerCall(e, *layer);
     std::vector<std::string> names = builtinNames(BuiltinKind::Loss);
     for (BuiltinKind k : {BuiltinKind::Helper, BuiltinKind::ValueFunction})
       for (const std::string &n : builtinNames(k))
         names.push_back(n);
+    for (const std::string &n : builtinNames(BuiltinKind::Layer))
+      names.push_back(n);
     std::string msg = "unknown loss '" + name + "'";
     std::string close = closestMatch(name, names);
     if (!close.empty())
@@ -462,20 +476,104 @@ Value LossBuilder::evalChain(const ChainExpr &e) {
       bindArguments({"layer '" + name + "'", SourceRange()}, b->params, *args, e.layer->range, *this, sema.diags);
   if (!bound)
     return Value::error();
-  ShapeQuery query{{ShapeInput{input.shape, false}}, *bound};
-  ShapeResult r = b->shape(query);
+  return applyLayer(input, *b, *bound, e.layer->range, e.range);
+}
+
+// `adaptive_maxpool(T.l4, 4, 4)` or `adaptive_maxpool(T.l4, like: S.l4)`:
+// the call form of a chain, the feature first. `like: F` gives the layer's
+// output size `h, w` from F's shape, so that a teacher map follows the
+// student's whatever resolution the student sees; F itself is not read.
+Value LossBuilder::layerCall(const CallExpr &e, const Builtin &b) {
+  const std::string what = "layer '" + b.name + "'";
+  if (e.args.empty() || !e.args.front().name.empty()) {
+    sema.diags.error(e.range, what + " in a loss takes the feature first, e.g. " + b.name + "(T.l3" +
+                                  (b.params.empty() ? "" : ", ...") + ")");
+    return Value::error();
+  }
+  auto sized = [&](const ParamSpec &p) { return p.name == "h" || p.name == "w"; };
+  bool hasSize = std::count_if(b.params.begin(), b.params.end(), sized) == 2;
+  // The call binds as x, the layer's parameters, then like.
+  std::vector<ParamSpec> params;
+  ParamSpec x;
+  x.name = "x";
+  x.type = ParamType::Tensor;
+  params.push_back(x);
+  for (const ParamSpec &p : b.params)
+    params.push_back(p);
+  ParamSpec like = x;
+  like.name = "like";
+  like.presence = ParamSpec::Presence::Derived;
+  params.push_back(like);
+
+  const Arg *likeArg = nullptr;
+  for (const Arg &a : e.args)
+    if (a.name == "like")
+      likeArg = &a;
+  if (likeArg) {
+    if (!hasSize) {
+      sema.diags.error(likeArg->nameRange, "'like:' gives an output size h, w; " + what + " has none");
+      return Value::error();
+    }
+    Value target = unread([&] { return eval(*likeArg->value); });
+    if (!target.ok())
+      return target;
+    if (target.kind != Value::Kind::Tensor || target.shape.size() != 3) {
+      sema.diags.error(likeArg->value->range, "'like:' takes a feature map [C, H, W] such as 'S.l3', got " +
+                                                  (target.kind == Value::Kind::Tensor ? formatShape(target.shape)
+                                                                                      : describe(target)));
+      return Value::error();
+    }
+    for (ParamSpec &p : params)
+      if (sized(p)) {
+        p.presence = ParamSpec::Presence::Default;
+        p.defaultValue = ConstValue::ofInt(target.shape[p.name == "h" ? 1 : 2]);
+      }
+  }
+  std::optional<BoundArgs> bound = bindArguments({what, SourceRange()}, params, e.args, e.range, *this, sema.diags);
+  if (!bound)
+    return Value::error();
+  if (likeArg)
+    for (const char *size : {"h", "w"})
+      if (const BoundArg *given = bound->find(size); given && given->given) {
+        sema.diags.error(given->range, "the output size comes from 'like:' or from h and w, not both");
+        return Value::error();
+      }
+  Value input = eval(*e.args.front().value);
+  if (!input.ok())
+    return input;
+  if (input.kind != Value::Kind::Tensor) {
+    sema.diags.error(e.args.front().value->range,
+                     "the first argument of " + what + " must be a feature such as 'T.l3', got " + describe(input));
+    return Value::error();
+  }
+  return applyLayer(input, b, *bound, e.range, e.range);
+}
+
+// A parameter-free layer on a feature: shape-checked here, computed in the
+// stage (frozen on a teacher's side, differentiated on a student's).
+Value LossBuilder::applyLayer(const Value &input, const Builtin &b, const BoundArgs &bound, SourceRange layerRange,
+                              SourceRange range) {
+  ShapeQuery query{{ShapeInput{input.shape, false}}, bound};
+  ShapeResult r = b.shape(query);
   if (!r.ok) {
-    sema.diags.error(e.layer->range, r.error);
+    sema.diags.error(layerRange, r.error);
+    noteSources({input});
+    if (!r.hint.empty())
+      sema.diags.note(layerRange, r.hint);
+    return Value::error();
+  }
+  if (!r.learnable.empty()) {
+    sema.diags.error(layerRange, "layer '" + b.name + "' has parameters, which a loss cannot own; a learned "
+                                 "mapping inside a loss is adapt(x, like: y)");
     return Value::error();
   }
   FeatureNode f;
   f.kind = FeatureNode::Kind::Value;
-  f.op = name;
-  f.attrs = bound->constants();
+  f.op = b.name;
+  f.attrs = bound.constants();
   f.inputs = {input.id};
   f.shape = r.shape;
-  f.learnable = r.learnable;
-  f.range = e.range;
+  f.range = range;
   return feature(std::move(f));
 }
 

@@ -11,6 +11,7 @@
 #include "SemaImpl.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace kd::sema {
 
@@ -113,6 +114,31 @@ void checkEvaluatedClasses(Sema &sema, const CheckedEvaluate &e, const Statement
   sema.noteLabels(data);
 }
 } // namespace
+
+void Sema::checkLabelsAvailable(const Expr &lossExpr, const CheckedLoss &loss, SplitRef ref) {
+  if (!loss.usesLabel || !ref.valid())
+    return;
+  const CheckedData &data = result->data[size_t(ref.data)];
+  const CheckedSplit *split = data.findSplit(ref.split);
+  if (!split || !split->unlabeled)
+    return;
+  SourceRange where = lossExpr.range;
+  forEachName(lossExpr, [&](const NameExpr &n) {
+    if (n.name == "label")
+      where = n.range;
+  });
+  diags.error(where, "the loss uses 'label' but split '" + data.name + "." + split->name + "' is unlabeled");
+  // A slice or union is unlabeled through what it is made of: name that.
+  std::vector<std::string> sources = split->parts;
+  if (!split->parent.empty())
+    sources.push_back(split->parent);
+  for (const std::string &name : sources)
+    if (const CheckedSplit *from = data.findSplit(name); from && from->unlabeled) {
+      diags.note(split->range, "'" + split->name + "' is made of '" + from->name + "', which is unlabeled");
+      return;
+    }
+  diags.note(split->range, "'" + split->name + "' declared unlabeled here");
+}
 
 std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body, const std::string &name,
                                               SourceRange range, const UseInfo *owner) {
@@ -430,19 +456,7 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
   const CheckedData *labelData = spec.split.valid() ? &result->data[size_t(spec.split.data)] : nullptr;
   if (!checkLoss(*lossStmt->subject, spec.loss, &read, aliases, /*featureOnly=*/false, labelData))
     return std::nullopt;
-  if (spec.loss.usesLabel && spec.split.valid()) {
-    const CheckedData &data = result->data[size_t(spec.split.data)];
-    const CheckedSplit *split = data.findSplit(spec.split.split);
-    if (split && split->unlabeled) {
-      SourceRange where = lossStmt->subject->range;
-      forEachName(*lossStmt->subject, [&](const NameExpr &n) {
-        if (n.name == "label")
-          where = n.range;
-      });
-      diags.error(where, "the loss uses 'label' but split '" + data.name + "." + split->name + "' is unlabeled");
-      diags.note(split->range, "'" + split->name + "' declared unlabeled here");
-    }
-  }
+  checkLabelsAvailable(*lossStmt->subject, spec.loss, spec.split);
 
   for (int instance : trained)
     spec.trained.push_back(instance);
@@ -631,7 +645,38 @@ void Sema::checkTopStatement(const StatementDecl &decl) {
     }
     return n->name;
   };
-  if (s.verb == "evaluate") {
+  if (s.verb == "evaluate" && s.subject && !isa<NameExpr>(s.subject.get())) {
+    // `evaluate kl(V.logits, C.logits, temperature: 4) on d.test`: a loss
+    // over the split, read from any trained or loaded models; nothing trains.
+    rejectUnknownClauses(*this, s, {"on", "metrics", "using", "batch"});
+    for (const char *keyword : {"metrics", "using"})
+      if (const Clause *c = s.clause(keyword))
+        diags.error(c->range, "'" + std::string(keyword) + "' belongs to the evaluation of a model; an evaluated "
+                              "loss is reported as its mean over the split");
+    CheckedEvaluate e;
+    e.range = decl.range;
+    if (const Clause *on = s.clause("on"); on && on->value)
+      e.split = checkSplitRef(*on->value);
+    else
+      diags.error(s.verbRange, "'evaluate' needs 'on SPLIT'");
+    const CheckedData *labelData = e.split.valid() ? &result->data[size_t(e.split.data)] : nullptr;
+    CheckedLoss loss;
+    if (!checkLoss(*s.subject, loss, nullptr, {}, /*featureOnly=*/false, labelData))
+      return;
+    checkLabelsAvailable(*s.subject, loss, e.split);
+    // Reported under its source text, blanks collapsed.
+    std::string_view text = diags.sources().text(s.subject->range.begin.file);
+    std::string_view written =
+        text.substr(s.subject->range.begin.offset, s.subject->range.end - s.subject->range.begin.offset);
+    for (char c : written)
+      if (!std::isspace(static_cast<unsigned char>(c)))
+        e.expression += c;
+      else if (!e.expression.empty() && e.expression.back() != ' ')
+        e.expression += ' ';
+    e.loss = std::move(loss);
+    e.batch = evaluationBatch(*this, e, s); // `batch N`, else the default: e names no model
+    result->evaluations.push_back(std::move(e));
+  } else if (s.verb == "evaluate") {
     rejectUnknownClauses(*this, s, {"on", "metrics", "using", "batch"});
     CheckedEvaluate e;
     e.range = decl.range;

@@ -154,6 +154,10 @@ void dumpChecked(const CheckedProgram &p, const SourceManager &sm, std::ostream 
         break;
       case CheckedSplit::Source::Shots: os << s.parent << ".shots(" << s.shots << ", seed: " << s.seed << ")"; break;
       case CheckedSplit::Source::External: os << s.externalKind << "(\"" << s.file << "\")"; break;
+      case CheckedSplit::Source::Union:
+        for (size_t i = 0; i < s.parts.size(); ++i)
+          os << (i ? " + " : "") << s.parts[i];
+        break;
       }
       for (size_t i = 0; i < s.augment.size(); ++i)
         os << (i ? ", " : " augment [") << call(s.augment[i]) << (i + 1 == s.augment.size() ? "]" : "");
@@ -212,6 +216,11 @@ void dumpChecked(const CheckedProgram &p, const SourceManager &sm, std::ostream 
     dumpTrain(p, s, "  ", os);
   }
   for (const CheckedEvaluate &e : p.evaluations) {
+    if (e.loss) {
+      os << "evaluate " << e.expression << " on " << splitName(p, e.split) << "\n";
+      dumpLoss(p, *e.loss, "  ", os);
+      continue;
+    }
     os << "evaluate " << e.model << " on " << splitName(p, e.split) << " metrics [";
     for (size_t i = 0; i < e.metrics.size(); ++i)
       os << (i ? ", " : "") << e.metrics[i];

@@ -202,6 +202,28 @@ int64_t ModelInstance::parameterCount() const {
   return n;
 }
 
+int64_t ModelInstance::multiplyAdds() const {
+  int64_t total = 0;
+  for (const LayerNode &node : nodes) {
+    if (node.op == "conv" || node.op == "linear") {
+      // Each output element is a dot product over the weight's fan-in:
+      // [out, C / groups, k, k] for a conv, [out, D] for a linear layer.
+      for (const auto &[name, shape] : node.learnable)
+        if (name == "weight" && !shape.empty() && shape[0] > 0)
+          total += numElements(node.shape) * (numElements(shape) / shape[0]);
+    } else if (node.op == "mha" && node.shape.size() == 2) {
+      // Q, K, V and output projections, then scores and their weighted sum.
+      int64_t tokens = node.shape[0], width = node.shape[1];
+      total += 4 * tokens * width * width + 2 * tokens * tokens * width;
+    } else if (node.op == "matmul" && node.inputs.size() == 2) {
+      const Shape &a = nodes[size_t(node.inputs[0])].shape;
+      if (a.size() == 2)
+        total += numElements(node.shape) * a[1];
+    }
+  }
+  return total;
+}
+
 int CheckedProgram::findData(const std::string &name) const {
   for (size_t i = 0; i < data.size(); ++i)
     if (data[i].name == name)

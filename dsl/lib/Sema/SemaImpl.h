@@ -134,6 +134,8 @@ public:
   // `trained` (model instances) computes, towards which it could collapse.
   // `labelData` names the class count in the suggested anchor.
   void checkFusionAnchors(const CheckedLoss &loss, const std::set<int> &trained, const CheckedData *labelData);
+  // Reports `label` in `lossExpr` when `split` has no labels (CheckStages.cpp).
+  void checkLabelsAvailable(const ast::Expr &lossExpr, const CheckedLoss &loss, SplitRef split);
 
   // Overrides from `--set`, consumed as they match.
   std::map<std::string, ConstValue> overrideValues;

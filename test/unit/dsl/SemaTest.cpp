@@ -144,6 +144,37 @@ stage s {
   EXPECT_TRUE(c.program->stages[0].loss.usesLabel);
 }
 
+TEST(Sema, MultiplyAddsFollowTheShapes) {
+  // On 28x28: conv 1 -> 4 (3x3, pad 1): 4 * 28 * 28 outputs of 9 each;
+  // grouped conv 4 -> 8 (groups 2, stride 2): 8 * 14 * 14 outputs of
+  // 2 * 9; linear 8 -> 10 after gap: 10 outputs of 8. A student at 14x14
+  // (transform) has a quarter of the convolutions' work.
+  Checked c(std::string(kData) + R"(
+model M {
+  input x
+  f = x -> conv(4, k: 3, pad: 1) -> relu -> conv(8, k: 3, stride: 2, pad: 1, groups: 2)
+  logits = f -> gap -> linear(10)
+  output logits
+}
+teacher T = M { train on d.train epochs 1 batch 8 optimizer sgd(0.1) loss ce(T.logits, label) }
+student S = M { transform resize(14, 14) }
+stage s {
+  train S on d.train epochs 1 batch 8
+  optimizer sgd(0.1)
+  loss kl(S.logits, T.logits)
+}
+)");
+  ASSERT_TRUE(c.program) << (c.messages.empty() ? "" : c.messages[0]);
+  const CheckedModelUse *teacher = c.program->findUse("T");
+  const CheckedModelUse *student = c.program->findUse("S");
+  ASSERT_TRUE(teacher && student);
+  const ModelInstance &t = c.program->instances.at(size_t(teacher->instance));
+  const ModelInstance &s = c.program->instances.at(size_t(student->instance));
+  EXPECT_EQ(t.multiplyAdds(), 4 * 28 * 28 * 9 + 8 * 14 * 14 * 18 + 10 * 8);
+  EXPECT_EQ(s.multiplyAdds(), 4 * 14 * 14 * 9 + 8 * 7 * 7 * 18 + 10 * 8);
+  EXPECT_EQ(s.parameterCount(), t.parameterCount());
+}
+
 TEST(Sema, ParameterArithmeticAndOverrides) {
   Checked c(std::string(kData) + R"(
 let base = 3

@@ -38,7 +38,7 @@ struct CheckedCall {
 //===----------------------------------------------------------------------===//
 
 struct CheckedSplit {
-  enum class Source { File, Slice, Shots, External };
+  enum class Source { File, Slice, Shots, External, Union };
   std::string name;
   SourceRange range;
   Source source = Source::File;
@@ -47,8 +47,9 @@ struct CheckedSplit {
   std::string parent;                 // Slice / Shots: the split taken from
   std::optional<int64_t> lo, hi;      // Slice bounds as written
   int64_t shots = 0, seed = 0;        // Shots
+  std::vector<std::string> parts;     // Union: the splits joined, in order
   std::vector<CheckedCall> augment;
-  bool unlabeled = false;
+  bool unlabeled = false; // declared so, or taken from (part of) what it is made of
 };
 
 struct CheckedData {
@@ -115,6 +116,10 @@ struct ModelInstance {
   std::vector<const NamedValue *> exits() const;
   std::vector<const NamedValue *> blocks() const;
   int64_t parameterCount() const;
+  // Multiply-adds of one forward pass on one sample, from the inferred
+  // shapes: convolutions, linear layers, attention and matmul (norms,
+  // activations and pooling are not counted, as in the usual FLOP counters).
+  int64_t multiplyAdds() const;
 };
 
 //===----------------------------------------------------------------------===//
@@ -220,7 +225,7 @@ struct CheckedModelUse {
 constexpr int64_t kDefaultEvaluationBatch = 256;
 
 struct CheckedEvaluate {
-  std::string model;
+  std::string model;                 // empty for a loss evaluation
   SplitRef split;
   std::vector<std::string> metrics;
   std::optional<CheckedLoss> using_;
@@ -228,6 +233,10 @@ struct CheckedEvaluate {
   // last stage (or teacher body) before the evaluation that trained the
   // model, else kDefaultEvaluationBatch.
   int64_t batch = 0;
+  // `evaluate kl(V.logits, C.logits) on d.test`: the loss averaged over the
+  // split, and its source text (the name it is reported under).
+  std::optional<CheckedLoss> loss;
+  std::string expression;
   SourceRange range;
 };
 
