@@ -94,6 +94,35 @@ ImageDataset fewShotSubset(const ImageDataset &dataset, int64_t shotsPerClass,
   return selectImages(dataset, chosen);
 }
 
+ImageDataset joinDatasets(const std::vector<const ImageDataset *> &parts) {
+  if (parts.empty())
+    throw DataError("a union of splits needs at least one split");
+  ImageDataset result = emptyLike(*parts.front());
+  bool labeled = true;
+  for (const ImageDataset *part : parts) {
+    if (part->channels != result.channels || part->height != result.height ||
+        part->width != result.width)
+      throw DataError("a union joins images of one size, not " +
+                      std::to_string(result.channels) + "x" +
+                      std::to_string(result.height) + "x" +
+                      std::to_string(result.width) + " and " +
+                      std::to_string(part->channels) + "x" +
+                      std::to_string(part->height) + "x" +
+                      std::to_string(part->width));
+    labeled = labeled && part->isLabeled();
+    result.numClasses = std::max(result.numClasses, part->numClasses);
+  }
+  for (const ImageDataset *part : parts) {
+    result.pixels.insert(result.pixels.end(), part->pixels.begin(),
+                         part->pixels.end());
+    if (labeled)
+      result.labels.insert(result.labels.end(), part->labels.begin(),
+                           part->labels.end());
+    result.count += part->count;
+  }
+  return result;
+}
+
 ImageDataset withoutLabels(const ImageDataset &dataset) {
   ImageDataset result = dataset;
   result.labels.clear();

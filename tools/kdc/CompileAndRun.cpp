@@ -57,7 +57,13 @@ bool kdc::compileAndRun(uint32_t root, const kd::SourceManager &sources, const k
   for (uint32_t file = 1; file <= uint32_t(sources.size()); ++file)
     if (file != root)
       request.specFiles.emplace_back(std::string(sources.name(file)), sha256Hex(sources.text(file)));
-  for (const kd::CheckedModelUse &use : program.uses)
+  for (const kd::CheckedModelUse &use : program.uses) {
     (use.isTeacher ? request.teachers : request.students).push_back(use.name);
+    if (use.instance < 0)
+      continue; // an ensemble: its members are listed themselves
+    const kd::ModelInstance &instance = program.instances[size_t(use.instance)];
+    request.models.push_back(
+        {use.name, instance.inputShape, instance.parameterCount(), instance.multiplyAdds()});
+  }
   return runPlan(plan, request) == 0;
 }

@@ -94,7 +94,13 @@ json stageLine(const json &stage) {
       line[key] = stage[key];
   json evaluations = json::array();
   for (const json &evaluation : stage.value("evaluations", json::array())) {
-    json entry = {{"model", evaluation.value("model", "")}, {"split", evaluation.value("split", "")}};
+    json entry = {{"split", evaluation.value("split", "")}};
+    if (evaluation.contains("loss")) {
+      entry["loss"] = evaluation["loss"];
+      entry["value"] = evaluation["value"];
+    } else {
+      entry["model"] = evaluation.value("model", "");
+    }
     if (evaluation.contains("using"))
       entry["using"] = evaluation["using"];
     if (evaluation.contains("accuracy"))
@@ -157,6 +163,13 @@ int kdc::runPlan(const kdrt::plan::Plan &plan, const RunRequest &request) {
   if (!status.ok())
     return fail(status.message());
 
+  // FLOPs as 2 x multiply-adds, the convention of papers that report them.
+  json models = json::object();
+  for (const RunRequest::ModelCost &model : request.models)
+    models[model.name] = {{"input", model.input},
+                          {"parameters", model.parameters},
+                          {"multiply_adds", model.multiplyAdds},
+                          {"flops", 2 * model.multiplyAdds}};
   json files = json::array();
   for (const auto &[name, hash] : request.specFiles)
     files.push_back({{"file", name}, {"sha256", hash}});
@@ -165,6 +178,7 @@ int kdc::runPlan(const kdrt::plan::Plan &plan, const RunRequest &request) {
       {"plan", "plan.kdx"},
       {"spec", {{"file", plan.specFile}, {"sha256", plan.specSha256}, {"files", files}}},
       {"teacher_weights_sha256", teachers},
+      {"models", models},
       {"seed", plan.seed},
       {"target", plan.target},
       {"backend", session->backend().name()},

@@ -37,6 +37,14 @@ struct RunRequest {
   /// (file name, sha256) of the root file, then every imported file.
   std::vector<std::pair<std::string, std::string>> specFiles;
   std::vector<std::string> teachers, students;
+  /// Per teacher and student: its size and cost from the compiler's shapes.
+  struct ModelCost {
+    std::string name;
+    std::vector<int64_t> input; // per sample, after its transform
+    int64_t parameters = 0;
+    int64_t multiplyAdds = 0;   // one forward pass on one sample
+  };
+  std::vector<ModelCost> models;
 };
 
 /// Runs `plan` (its seed already the run's); returns the exit status (0, or

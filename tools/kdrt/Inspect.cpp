@@ -107,7 +107,9 @@ void printPlanSummary(const plan::Plan &plan, std::ostream &out) {
     }
   }
   for (const plan::EvaluationSpec &evaluation : plan.evaluations) {
-    out << "evaluation of " << evaluation.model
+    out << "evaluation of "
+        << (plan::isLossEvaluation(evaluation) ? evaluation.expression
+                                               : evaluation.model)
         << (evaluation.prediction.empty() ? ""
                                           : " using " + evaluation.prediction)
         << " on " << evaluation.data.dataset << "/" << evaluation.data.split;
@@ -118,8 +120,7 @@ void printPlanSummary(const plan::Plan &plan, std::ostream &out) {
     else
       out << " after " << evaluation.afterStage;
     out << ", batch " << evaluation.batch << ", output %"
-        << evaluation.outputBuffer << "
-";
+        << evaluation.outputBuffer << "\n";
     printGraph(evaluation.graph, out);
   }
   for (const plan::ExportSpec &exported : plan.exports)

@@ -370,7 +370,8 @@ int inferCommand(const CommandLine &line) {
   const kdrt::plan::EvaluationSpec *evaluation = nullptr;
   for (bool ownOutput : {true, false})
     for (const auto &candidate : plan.evaluations)
-      if (!evaluation && (line.model.empty() || candidate.model == line.model) &&
+      if (!evaluation && !kdrt::plan::isLossEvaluation(candidate) && !candidate.ensembleWeight &&
+          (line.model.empty() || candidate.model == line.model) &&
           (!ownOutput || candidate.prediction.empty()))
         evaluation = &candidate;
   if (!evaluation) {

@@ -97,7 +97,7 @@ FlatSymbolRefAttr Importer::useRef(const std::string &name) {
 void Importer::importData(OpBuilder &builder, const CheckedData &data) {
   Builder &b = builder;
   SmallVector<Attribute> splits;
-  static const char *sourceNames[] = {"file", "slice", "shots", "external"};
+  static const char *sourceNames[] = {"file", "slice", "shots", "external", "union"};
   for (const CheckedSplit &split : data.splits) {
     SmallVector<NamedAttribute> e = {b.getNamedAttr("name", b.getStringAttr(split.name)),
                                      b.getNamedAttr("source", b.getStringAttr(sourceNames[int(split.source)]))};
@@ -121,6 +121,11 @@ void Importer::importData(OpBuilder &builder, const CheckedData &data) {
       e.push_back(b.getNamedAttr("path", b.getStringAttr(split.file)));
       e.push_back(b.getNamedAttr("kind", b.getStringAttr(split.externalKind)));
       break;
+    case CheckedSplit::Source::Union: {
+      SmallVector<StringRef> parts(split.parts.begin(), split.parts.end());
+      e.push_back(b.getNamedAttr("parts", b.getStrArrayAttr(parts)));
+      break;
+    }
     }
     if (!split.augment.empty()) {
       SmallVector<Attribute> augment;
@@ -356,27 +361,59 @@ void Importer::importEvaluate(OpBuilder &builder, const CheckedEvaluate &evaluat
   Builder &b = builder;
   Location location = loc(evaluate.range);
   FlatSymbolRefAttr model;
-  if (const CheckedModelUse *use = program.findUse(evaluate.model))
+  // What the evaluation computes when not simply the model's output: a loss
+  // over the split, a `using` prediction, or the output of a model that sees
+  // its input through a transform (the body's batch input carries it).
+  const CheckedLoss *body = evaluate.loss ? &*evaluate.loss : evaluate.using_ ? &*evaluate.using_ : nullptr;
+  CheckedLoss transformed;
+  SmallVector<StringRef> metrics(evaluate.metrics.begin(), evaluate.metrics.end());
+  if (evaluate.loss) {
+    // Listed under the first model the loss reads; the runtime averages the
+    // body's scalar over the split ("mean").
+    for (const FeatureNode &f : evaluate.loss->features)
+      if (f.kind == FeatureNode::Kind::Tap && f.instance >= 0) {
+        model = modelRef(f.instance);
+        break;
+      }
+    metrics = {"mean"};
+  } else if (const CheckedModelUse *use = program.findUse(evaluate.model)) {
     model = use->instance >= 0 ? modelRef(use->instance) : useRef(use->name);
-  else if (int index = program.findInstance(evaluate.model); index >= 0)
+    if (!body && use->instance >= 0 && use->transform) {
+      const ModelInstance &inst = program.instances[size_t(use->instance)];
+      if (const NamedValue *output = inst.findValue("output")) {
+        FeatureNode tap;
+        tap.kind = FeatureNode::Kind::Tap;
+        tap.instance = use->instance;
+        tap.node = output->node;
+        tap.tap = output->name;
+        tap.shape = inst.nodes[size_t(output->node)].shape;
+        tap.range = evaluate.range;
+        transformed.features.push_back(tap);
+        transformed.feature = 0;
+        body = &transformed;
+      }
+    }
+  } else if (int index = program.findInstance(evaluate.model); index >= 0) {
     model = modelRef(index);
+  }
   if (!model || !evaluate.split.valid() || size_t(evaluate.split.data) >= program.data.size()) {
     emitError(location) << "evaluation of '" << evaluate.model << "' names no model or data";
     failed = true;
     return;
   }
-  SmallVector<StringRef> metrics(evaluate.metrics.begin(), evaluate.metrics.end());
   auto op = builder.create<EvaluateOp>(
       location, model, useRef(program.data[size_t(evaluate.split.data)].name), b.getStringAttr(evaluate.split.split),
       b.getStrArrayAttr(metrics), evaluate.batch > 0 ? b.getI64IntegerAttr(evaluate.batch) : IntegerAttr(),
       evaluate.using_ ? b.getStringAttr(describePrediction(*evaluate.using_, evaluate.using_->feature))
                       : StringAttr());
-  if (!evaluate.using_)
+  if (evaluate.loss)
+    op->setAttr("expression", b.getStringAttr(evaluate.expression));
+  if (!body)
     return;
-  Block *body = new Block();
-  op.getBody().push_back(body);
-  OpBuilder inner = OpBuilder::atBlockEnd(body);
-  Value value = emitLossBody(inner, *evaluate.using_, "eval_" + evaluate.model, location);
+  Block *block = new Block();
+  op.getBody().push_back(block);
+  OpBuilder inner = OpBuilder::atBlockEnd(block);
+  Value value = emitLossBody(inner, *body, "eval_" + (evaluate.loss ? std::string("loss") : evaluate.model), location);
   if (!value) {
     failed = true;
     return;

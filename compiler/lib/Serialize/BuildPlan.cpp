@@ -176,6 +176,9 @@ plan::SplitSpec splitSpec(DictionaryAttr split) {
     spec.externalKind = textOr(split, "kind", "");
     spec.externalPath = textOr(split, "path", "");
   }
+  if (auto parts = split.getAs<ArrayAttr>("parts"))
+    for (Attribute part : parts)
+      spec.parts.push_back(cast<StringAttr>(part).getValue().str());
   spec.unlabeled = bool(split.get("unlabeled"));
   if (auto augment = split.getAs<ArrayAttr>("augment"))
     for (Attribute call : augment)
@@ -370,6 +373,8 @@ LogicalResult evaluationSpec(rt::EvaluateOp op, plan::Plan &result) {
     spec.ensembleWeight = plan::EnsembleWeightSpec{textOr(weight, "ensemble", ""), textOr(weight, "parameter", ""),
                                                    int64_t(numberOr(weight, "member", 0)),
                                                    textOr(weight, "before_stage", "")};
+  if (auto expression = op->getAttrOfType<StringAttr>("expression"))
+    spec.expression = expression.getValue().str();
   Block &body = op.getBody().front();
   if (failed(graphSpec(body, spec.graph, op.getArenaBytes(), nullptr)))
     return failure();

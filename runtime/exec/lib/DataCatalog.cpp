@@ -111,6 +111,14 @@ DataCatalog::load(const plan::DataRef &ref) {
   } else if (splitSpec.source == "external") {
     images = loadSource(splitSpec.externalKind,
                         resolve(splitSpec.externalPath), "", spec);
+  } else if (splitSpec.source == "union") {
+    std::vector<std::shared_ptr<const data::ImageDataset>> parts;
+    std::vector<const data::ImageDataset *> views;
+    for (const std::string &part : splitSpec.parts) {
+      parts.push_back(load(plan::DataRef{ref.dataset, part}));
+      views.push_back(parts.back().get());
+    }
+    images = data::joinDatasets(views);
   } else {
     std::shared_ptr<const data::ImageDataset> parent =
         load(plan::DataRef{ref.dataset, splitSpec.parent});

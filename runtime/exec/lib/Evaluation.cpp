@@ -18,8 +18,10 @@ using nlohmann::json;
 
 Status Session::runEvaluation(size_t index, json &result) {
   const plan::EvaluationSpec &spec = planSpec->evaluations[index];
-  BoundGraph &graph = *evaluationGraphs[index];
   std::string where = "evaluations[" + std::to_string(index) + "]";
+  if (plan::isLossEvaluation(spec))
+    return runLossEvaluation(index, result);
+  BoundGraph &graph = *evaluationGraphs[index];
   std::shared_ptr<const data::ImageDataset> images = catalog->load(spec.data);
   if (!images->isLabeled())
     return Status::invalidArgument(where + ": split '" + spec.data.split +
@@ -130,6 +132,46 @@ Status Session::measureEnsembleWeights(size_t index, json &stageReport) {
   return Status::success();
 }
 
+// A loss over the split: the program yields the batch's (batch-averaged)
+// value, so the split's mean weighs each batch by its size.
+Status Session::runLossEvaluation(size_t index, json &result) {
+  const plan::EvaluationSpec &spec = planSpec->evaluations[index];
+  BoundGraph &graph = *evaluationGraphs[index];
+  std::string where = "evaluations[" + std::to_string(index) + "]";
+  std::shared_ptr<const data::ImageDataset> images = catalog->load(spec.data);
+  const plan::DatasetSpec &dataset = catalog->dataset(spec.data.dataset);
+  auto pipeline = std::make_shared<data::BatchPipeline>(
+      images, pipelineOptions(dataset, catalog->split(spec.data), spec.graph,
+                              spec.batch, seedValue, /*shuffle=*/false,
+                              /*augment=*/false));
+  if (spec.graph.findBuffer(spec.outputBuffer)->numElements() != 1)
+    return Status::invalidArgument(where + ": a \"mean\" evaluation's "
+                                   "output must be one value");
+  KDRT_RETURN_IF_ERROR(graph.allocate(*device));
+  OpContext context{device.get(), mixSeed(seedValue, 0xE7A1 + index)};
+  data::BatchLoader loader(pipeline, data::BatchLoaderOptions{});
+  double sum = 0;
+  int64_t imagesSeen = 0;
+  while (std::optional<data::Batch> batch = loader.next()) {
+    int64_t count = int64_t(batch->sampleIndices.size());
+    graph.setBatch(count);
+    KDRT_RETURN_IF_ERROR(withContext(feed(graph, *batch), where));
+    KDRT_RETURN_IF_ERROR(graph.run(context));
+    float value = 0;
+    KDRT_RETURN_IF_ERROR(device->copyOut(
+        &value, graph.buffer(spec.outputBuffer).data(), sizeof(float)));
+    sum += double(value) * double(count);
+    imagesSeen += count;
+  }
+  graph.release();
+  result = {{"loss", spec.expression},
+            {"value", imagesSeen ? sum / double(imagesSeen) : 0.0},
+            {"images", imagesSeen},
+            {"dataset", spec.data.dataset},
+            {"split", spec.data.split}};
+  return Status::success();
+}
+
 Status Session::evaluate(json &results) {
   return guarded([&]() -> Status {
     results = json::array();
@@ -147,10 +189,12 @@ Status Session::evaluate(json &results) {
 Status Session::inferenceProgram(const std::string &model,
                                  size_t &index) const {
   // The model's own output first; an evaluation `using` another prediction
-  // (an exit, a mean of exits) only when the plan has no other.
+  // (an exit, a mean of exits) only when the plan has no other. Never a loss
+  // evaluation (`evaluate LOSS on SPLIT`) nor an ensemble member's weight.
   for (bool ownOutput : {true, false})
     for (size_t e = 0; e < planSpec->evaluations.size(); ++e)
-      if ((model.empty() || planSpec->evaluations[e].model == model) &&
+      if (!plan::isLossEvaluation(planSpec->evaluations[e]) && !planSpec->evaluations[e].ensembleWeight &&
+          (model.empty() || planSpec->evaluations[e].model == model) &&
           (!ownOutput || planSpec->evaluations[e].prediction.empty())) {
         index = e;
         return Status::success();

@@ -132,8 +132,9 @@ Status Session::bind() {
     const plan::EvaluationSpec &evaluation = p.evaluations[e];
     std::string path = "evaluations[" + std::to_string(e) + "]";
     checkInputs(evaluation.graph, evaluation.batch, evaluation.data, path);
-    checkBatchBuffer(evaluation.graph, evaluation.outputBuffer,
-                     evaluation.batch, path + ".output.buffer");
+    if (!plan::isLossEvaluation(evaluation)) // a loss is one value
+      checkBatchBuffer(evaluation.graph, evaluation.outputBuffer,
+                       evaluation.batch, path + ".output.buffer");
     evaluationGraphs.push_back(std::make_unique<BoundGraph>(
         evaluation.graph, evaluation.batch, *store, planPath, path));
   }

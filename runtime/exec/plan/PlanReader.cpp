@@ -10,6 +10,7 @@
 
 #include "kdrt/plan/PlanIo.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -215,7 +216,7 @@ public:
     split.name = str(j, path, "name");
     split.source = str(j, path, "source");
     oneOf(split.source, field(path, "source"),
-          {"file", "slice", "shots", "external"});
+          {"file", "slice", "shots", "external", "union"});
     if (split.source == "file") {
       split.file = str(j, path, "file");
     } else if (split.source == "slice") {
@@ -227,6 +228,14 @@ public:
       split.parent = str(j, path, "parent");
       split.shots = positive(require(j, path, "shots"), field(path, "shots"));
       split.seed = uint64_t(count(j, path, "seed", 0));
+    } else if (split.source == "union") {
+      std::string at = field(path, "parts");
+      const json &parts = require(j, path, "parts");
+      array(parts, at);
+      if (parts.empty())
+        fail(at, "a union joins at least one split");
+      for (size_t i = 0; i < parts.size(); ++i)
+        split.parts.push_back(string(parts[i], index(at, i)));
     } else {
       split.externalKind = str(j, path, "kind");
       oneOf(split.externalKind, field(path, "kind"), {"idx", "folder", "npz"});
@@ -515,7 +524,14 @@ public:
     for (size_t i = 0; i < evaluation.metrics.size(); ++i)
       oneOf(evaluation.metrics[i], index(field(path, "metrics"), i),
             {"accuracy", "sensitivity", "specificity", "precision", "f1",
-             "confusion"});
+             "confusion", "mean"});
+    if (evaluation.metrics.size() > 1 &&
+        std::count(evaluation.metrics.begin(), evaluation.metrics.end(),
+                   "mean"))
+      fail(field(path, "metrics"),
+           "\"mean\" (a loss averaged over the split) is the only metric "
+           "of its evaluation");
+    evaluation.expression = str(j, path, "expression", "");
     graph(j, path, evaluation.graph);
     std::string outputPath = field(path, "output");
     evaluation.outputBuffer = num(
@@ -636,6 +652,11 @@ private:
         if (!split.parent.empty() && !splitNames.count(split.parent))
           parser.fail(at + ".parent", "unknown split '" + split.parent +
                                           "' (a parent is declared first)");
+        for (size_t i = 0; i < split.parts.size(); ++i)
+          if (!splitNames.count(split.parts[i]))
+            parser.fail(at + ".parts[" + std::to_string(i) + "]",
+                        "unknown split '" + split.parts[i] +
+                            "' (a part is declared first)");
         if (split.hi && *split.hi < split.lo)
           parser.fail(at + ".hi", "is below lo");
         if (!splitNames.insert(split.name).second)

@@ -87,6 +87,8 @@ json splitToJson(const SplitSpec &split) {
   } else if (split.source == "external") {
     j["kind"] = split.externalKind;
     j["path"] = split.externalPath;
+  } else if (split.source == "union") {
+    j["parts"] = split.parts;
   }
   if (split.unlabeled)
     j["unlabeled"] = true;
@@ -268,6 +270,8 @@ json evaluationToJson(const EvaluationSpec &evaluation) {
                             {"parameter", weight->parameter},
                             {"member", weight->member},
                             {"before_stage", weight->beforeStage}};
+  if (!evaluation.expression.empty())
+    j["expression"] = evaluation.expression;
   addGraph(j, evaluation.graph);
   return j;
 }

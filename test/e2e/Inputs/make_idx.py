@@ -1,12 +1,13 @@
 """Writes a tiny, separable IDX image set for the end-to-end tests.
 
-usage: make_idx.py OUT_DIR [SIZE [CLASSES]]
+usage: make_idx.py OUT_DIR [SIZE [CLASSES [TRAIN TEST]]]
 
-4 classes of 8x8 grey images by default: class c is bright in quadrant c,
-dark elsewhere, with deterministic noise, so a small network separates them
-in a few dozen steps. SIZE and CLASSES change the image size and the number
-of classes (other than 4: class c is bright in the c-th horizontal band). train: 256 images, t10k: 64. No numpy: the files are
-written byte by byte in the IDX layout (big-endian header, uint8 data).
+CLASSES classes (default 4) of SIZExSIZE grey images (default 8): class c
+is bright in cell c of a grid over the image, dark elsewhere, with
+deterministic noise, so a small network separates them in a few dozen
+steps. train: TRAIN images (default 256), t10k: TEST (default 64). With 4
+classes the cells are the quadrants. No numpy: the files are written byte
+by byte in the IDX layout (big-endian header, uint8 data).
 """
 import os
 import random
@@ -18,14 +19,14 @@ CLASSES = int(sys.argv[3]) if len(sys.argv) > 3 else 4
 
 
 def image(label, rng):
+    side = 1
+    while side * side < CLASSES:
+        side += 1
     pixels = []
     for y in range(SIZE):
         for x in range(SIZE):
-            if CLASSES == 4:
-                region = (y >= SIZE // 2) * 2 + (x >= SIZE // 2)
-            else:
-                region = y * CLASSES // SIZE
-            base = 200 if region == label else 40
+            cell = (y * side // SIZE) * side + (x * side // SIZE)
+            base = 200 if cell == label else 40
             pixels.append(max(0, min(255, base + rng.randint(-30, 30))))
     return bytes(pixels)
 
@@ -43,11 +44,17 @@ def write(out_dir, stem, count, rng):
 
 
 def main():
+    global SIZE, CLASSES
     out_dir = sys.argv[1]
+    train, test = 256, 64
+    if len(sys.argv) not in (2, 3, 4, 6):
+        sys.exit(__doc__)
+    if len(sys.argv) == 6:
+        train, test = int(sys.argv[4]), int(sys.argv[5])
     os.makedirs(out_dir, exist_ok=True)
     rng = random.Random(1234)
-    write(out_dir, "train", 256, rng)
-    write(out_dir, "t10k", 64, rng)
+    write(out_dir, "train", train, rng)
+    write(out_dir, "t10k", test, rng)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,28 @@ TEST(SplitsTest, SliceKeepsTheRangeAndLabels) {
   EXPECT_THROW(sliceDataset(dataset, 6, 5), DataError);
 }
 
+TEST(SplitsTest, UnionJoinsInOrderAndKeepsLabelsOnlyWhenAllHaveThem) {
+  ImageDataset a = sliceDataset(indexedDataset(10, 3), 0, 4);
+  ImageDataset b = sliceDataset(indexedDataset(10, 3), 7);
+  ImageDataset labelled = joinDatasets({&a, &b});
+  EXPECT_EQ(labelled.count, 7);
+  EXPECT_EQ(labelled.pixels, (std::vector<uint8_t>{0, 1, 2, 3, 7, 8, 9}));
+  EXPECT_EQ(labelled.labels, (std::vector<int32_t>{0, 1, 2, 0, 1, 2, 0}));
+  EXPECT_EQ(labelled.numClasses, 3);
+
+  ImageDataset unlabeled = withoutLabels(b);
+  ImageDataset mixed = joinDatasets({&a, &unlabeled});
+  EXPECT_EQ(mixed.count, 7);
+  EXPECT_EQ(mixed.pixels, labelled.pixels);
+  EXPECT_FALSE(mixed.isLabeled());
+
+  ImageDataset wide = a;
+  wide.width = 2;
+  wide.pixels.resize(8);
+  EXPECT_THROW(joinDatasets({&a, &wide}), DataError);
+  EXPECT_THROW(joinDatasets({}), DataError);
+}
+
 TEST(SplitsTest, FewShotTakesExactlyNPerClassDeterministically) {
   ImageDataset dataset = indexedDataset(100, 4);
   ImageDataset shots = fewShotSubset(dataset, 5, 42);

@@ -172,6 +172,44 @@ TEST(PlanReaderTest, FieldTypeAndReferenceErrors) {
             "dataset 'toy'");
 }
 
+TEST(PlanReaderTest, UnionSplitsAndLossEvaluations) {
+  json manifest = planToJson(samplePlan());
+  json &splits = manifest["datasets"][0]["splits"];
+  std::string first = splits[0]["name"];
+  splits.push_back({{"name", "both"},
+                    {"source", "union"},
+                    {"parts", {first, first}},
+                    {"unlabeled", true}});
+  Plan read = parsePlan(fileWith(manifest, samplePlan().blob), "p.kdx");
+  const SplitSpec &both = read.datasets[0].splits.back();
+  EXPECT_EQ(both.source, "union");
+  EXPECT_EQ(both.parts, (std::vector<std::string>{first, first}));
+  EXPECT_TRUE(both.unlabeled);
+  EXPECT_EQ(planToJson(read)["datasets"][0]["splits"].back(), splits.back());
+
+  size_t at = splits.size() - 1;
+  splits[at]["parts"] = {first, "later"};
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: datasets[0].splits[" + std::to_string(at) +
+                "].parts[1]: unknown split 'later' (a part is declared "
+                "first)");
+  splits[at]["parts"] = json::array();
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: datasets[0].splits[" + std::to_string(at) +
+                "].parts: a union joins at least one split");
+
+  manifest = planToJson(samplePlan());
+  manifest["evaluations"][0]["metrics"] = {"mean"};
+  manifest["evaluations"][0]["expression"] = "kl(S.logits, T.logits)";
+  read = parsePlan(fileWith(manifest, samplePlan().blob), "p.kdx");
+  EXPECT_TRUE(isLossEvaluation(read.evaluations[0]));
+  EXPECT_EQ(read.evaluations[0].expression, "kl(S.logits, T.logits)");
+  manifest["evaluations"][0]["metrics"] = {"mean", "accuracy"};
+  EXPECT_EQ(readError(fileWith(manifest, samplePlan().blob)),
+            "p.kdx: evaluations[0].metrics: \"mean\" (a loss averaged over "
+            "the split) is the only metric of its evaluation");
+}
+
 /// Session creation binds every op: names, operand counts and attributes.
 std::string bindError(const json &manifest) {
   Plan plan = parsePlan(fileWith(manifest, samplePlan().blob), "p.kdx");

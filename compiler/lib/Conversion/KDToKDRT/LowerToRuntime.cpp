@@ -433,15 +433,23 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     // runs in batches of kd-plan-memory's default eval-batch.
     int64_t batch = evaluate.getBatch().value_or(256);
     Block *usingBody = evaluate.getBody().empty() ? nullptr : &evaluate.getBody().front();
-    return lowerInference(module, model, evaluate.getLoc(), evaluate.getData(), evaluate.getSplit(),
-                          evaluate.getMetrics(), afterStage, batch, evaluate.getPredictionAttr(), usingBody,
-                          evaluate->getAttrOfType<IntegerAttr>("arena_bytes"), builder);
+    FailureOr<rt::EvaluateOp> lowered =
+        lowerInference(module, model, evaluate.getLoc(), evaluate.getData(), evaluate.getSplit(),
+                       evaluate.getMetrics(), afterStage, batch, evaluate.getPredictionAttr(), usingBody,
+                       evaluate->getAttrOfType<IntegerAttr>("arena_bytes"), builder);
+    if (failed(lowered))
+      return failure();
+    // `evaluate LOSS on SPLIT`: the loss as written, the name it is reported under.
+    if (auto expression = evaluate->getAttrOfType<StringAttr>("expression"))
+      (*lowered)->setAttr("expression", expression);
+    return success();
   }
 
   /// A kdrt.evaluate over a split: `model`'s inference program, or with
-  /// `usingBody` the flat body --kd-inline-models made for `evaluate ...
-  /// using` (batch input, the model's ops, what combines its taps), whose
-  /// arena --kd-plan-memory planned (`plannedArena`).
+  /// `usingBody` the flat body --kd-inline-models made (a loss, a `using`
+  /// prediction, a transformed input: batch input, the inlined models' ops,
+  /// what combines their taps), whose arena --kd-plan-memory planned
+  /// (`plannedArena`).
   FailureOr<rt::EvaluateOp> lowerInference(ModuleOp module, ModelOp model, Location loc, StringRef data,
                                            StringRef split, ArrayAttr metrics, StringRef afterStage, int64_t batch,
                                            StringAttr prediction, Block *usingBody, IntegerAttr plannedArena,
@@ -480,7 +488,9 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
           output = graph.operand(out.getValue());
       }
     }
-    if (!output || !output.getDefiningOp<rt::BufferOp>())
+    if (!output)
+      return emitError(loc, "the evaluation computes nothing to score");
+    if (!output.getDefiningOp<rt::BufferOp>())
       return emitError(loc, "the evaluated prediction is not computed from the batch");
     inner.create<rt::OutputOp>(loc, output);
     kdrtEval.setArenaBytes(graph.arenaBytes());

@@ -1,6 +1,6 @@
 //===- Splits.h - Parts of a dataset ---------------------------*- C++ -*-===//
 //
-// Hold-out slices, few-shot subsets and unlabeled views of a loaded split,
+// Hold-out slices, few-shot subsets, unions and unlabeled views of splits,
 // plus conversion of a dataset to the declared channels and size.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +26,10 @@ ImageDataset sliceDataset(const ImageDataset &dataset, int64_t begin,
 /// always chooses the same images), kept in their original order.
 ImageDataset fewShotSubset(const ImageDataset &dataset, int64_t shotsPerClass,
                            uint64_t seed);
+
+/// The images of every part in order, all of one size; labelled only when
+/// every part is (a union with an unlabeled part is unlabeled).
+ImageDataset joinDatasets(const std::vector<const ImageDataset *> &parts);
 
 /// The same images with the labels dropped.
 ImageDataset withoutLabels(const ImageDataset &dataset);

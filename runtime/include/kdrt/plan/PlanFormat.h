@@ -45,10 +45,11 @@ struct AugmentSpec {
 
 struct SplitSpec {
   std::string name;
-  /// file, slice, shots or external.
+  /// file, slice, shots, external or union.
   std::string source;
   std::string file;   // file
   std::string parent; // slice, shots
+  std::vector<std::string> parts; // union: earlier splits, joined in order
   int64_t lo = 0;     // slice
   std::optional<int64_t> hi;
   int64_t shots = 0; // shots
@@ -236,10 +237,14 @@ struct EvaluationSpec {
   std::string model;
   DataRef data;
   int64_t batch = 1;
+  /// Classification metrics of the output logits, or ["mean"]: the output
+  /// is a scalar per batch (a loss), averaged over the split by batch size.
   std::vector<std::string> metrics;
   /// What `evaluate ... using` reads instead of the model's output
   /// (`mean(e1,e2,e3,logits)`); empty for the output.
   std::string prediction;
+  /// "mean": the loss as written in the source, the name it is reported by.
+  std::string expression;
   GraphSpec graph;
   int64_t outputBuffer = 0;
   /// Empty: after the last stage before the declaration (the compiler
@@ -247,6 +252,11 @@ struct EvaluationSpec {
   std::string afterStage;
   std::optional<EnsembleWeightSpec> ensembleWeight;
 };
+
+/// An evaluation that averages a loss instead of scoring predictions.
+inline bool isLossEvaluation(const EvaluationSpec &spec) {
+  return spec.metrics.size() == 1 && spec.metrics.front() == "mean";
+}
 
 struct ExportSpec {
   std::string model;

@@ -108,6 +108,7 @@ private:
   /// from their members' accuracies (evaluations with an ensemble_weight),
   /// written into their state tensors and reported in `stageReport`.
   Status measureEnsembleWeights(size_t index, nlohmann::json &stageReport);
+  Status runLossEvaluation(size_t index, nlohmann::json &result);
   Status afterStage(const std::string &stage, bool last,
                     nlohmann::json &stageReport);
   Status writeCheckpoint(const StageOutcome &outcome);
