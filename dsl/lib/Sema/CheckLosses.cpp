@@ -4,8 +4,8 @@
 // combined with `+`, `-`, scalar `*` and `/`, and sums over collections. Its
 // leaves are features: taps of model instances (`S.embed`, `S.exits`), the
 // labels, trainable helpers (`adapt`, `attention_fuse`) whose shapes are
-// inferred here, and the built-in layers without parameters applied to them
-// (`adaptive_maxpool(T.l4, like: S.l4)`, `T.l3 -> gap`). Every tap must
+// inferred here, and built-in layers applied to them
+// (`adaptive_maxpool(T.l4, like: S.l4)`, `T.l3 -> gap`, `f -> linear(10)`). Every tap must
 // exist, and the shapes of each call's arguments must agree. Identical calls
 // of a trainable helper in one loss are one module (`attention_fuse([T1.f,
 // T2.f])` in a relation term and in its anchor term). `detach(x)` reads `x`
@@ -549,8 +549,9 @@ Value LossBuilder::layerCall(const CallExpr &e, const Builtin &b) {
   return applyLayer(input, b, *bound, e.range, e.range);
 }
 
-// A parameter-free layer on a feature: shape-checked here, computed in the
-// stage (frozen on a teacher's side, differentiated on a student's).
+// A built-in layer on a feature: shape-checked here, computed in the stage
+// (frozen on a teacher's side, differentiated on a student's); a layer with
+// parameters is a module of the stage, trained with the student.
 Value LossBuilder::applyLayer(const Value &input, const Builtin &b, const BoundArgs &bound, SourceRange layerRange,
                               SourceRange range) {
   ShapeQuery query{{ShapeInput{input.shape, false}}, bound};
@@ -562,17 +563,13 @@ Value LossBuilder::applyLayer(const Value &input, const Builtin &b, const BoundA
       sema.diags.note(layerRange, r.hint);
     return Value::error();
   }
-  if (!r.learnable.empty()) {
-    sema.diags.error(layerRange, "layer '" + b.name + "' has parameters, which a loss cannot own; a learned "
-                                 "mapping inside a loss is adapt(x, like: y)");
-    return Value::error();
-  }
   FeatureNode f;
   f.kind = FeatureNode::Kind::Value;
   f.op = b.name;
   f.attrs = bound.constants();
   f.inputs = {input.id};
   f.shape = r.shape;
+  f.learnable = r.learnable;
   f.range = range;
   return feature(std::move(f));
 }
