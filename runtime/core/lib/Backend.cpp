@@ -57,6 +57,10 @@ Status Backend::batchNormBackward(const BatchNormDesc &, const Tensor &, const T
   return unimplemented("batchNormBackward");
 }
 
+Status Backend::foldBatchNorm(const FoldBatchNormDesc &, const Tensor &, const Tensor *, const Tensor &, const Tensor &, const Tensor &, const Tensor &, Tensor &, Tensor &) {
+  return unimplemented("foldBatchNorm");
+}
+
 Status Backend::layerNormForward(const LayerNormDesc &, const Tensor &, const Tensor *, const Tensor *, Tensor &) {
   return unimplemented("layerNormForward");
 }

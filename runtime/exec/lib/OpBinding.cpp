@@ -374,6 +374,21 @@ const std::map<std::string, OpRow> &opTable() {
                                             *i[4], o[0], o[1], o[2]);
       });
     }};
+    // Runs once per .kdx export: `in` names the trained plan's parameters
+    // (the layer's weight and optional bias, then gamma, beta and the
+    // running statistics), `out` the exported plan's folded weight and bias.
+    t["fold_batch_norm"] = {"rorrrr", "rr", [](const Attrs &a,
+                                                 const plan::OpSpec &) {
+      FoldBatchNormDesc d;
+      d.eps = a.real("eps", 1e-5);
+      if (!(d.eps > 0))
+        a.fail("eps", "must be positive");
+      return BoundOpFn([d](OpContext &c, const OpInputs &i,
+                           const OpOutputs &o) {
+        return c.backend->foldBatchNorm(d, *i[0], i[1], *i[2], *i[3], *i[4],
+                                        *i[5], *o[0], *o[1]);
+      });
+    }};
     t["layer_norm.fwd"] = {"roo", "r", [](const Attrs &a,
                                            const plan::OpSpec &) {
       LayerNormDesc d;

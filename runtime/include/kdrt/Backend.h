@@ -33,6 +33,7 @@
 //   Conv2d -> conv2d* (conv2dFused* with post-ops)
 //   Linear -> linear* (linearFused* with post-ops)
 //   BatchNorm -> batchNorm*           LayerNorm -> layerNorm*
+//   (plan op fold_batch_norm) -> foldBatchNorm
 //   GroupNorm -> groupNorm*           Relu|Gelu|Sigmoid|Tanh -> activation*
 //   Softmax|LogSoftmax -> softmax*    MaxPool2d|AvgPool2d -> pool2d*
 //   GlobalAvgPool|AdaptiveAvgPool|AdaptiveMaxPool -> adaptivePool*
@@ -185,6 +186,19 @@ public:
                                    const Tensor &gradOutput, Tensor *gradInput,
                                    Tensor *gradGamma, Tensor *gradBeta);
 
+  /// Folds an inference batch norm into the layer before it: with
+  /// s = gamma / sqrt(var + eps), foldedWeight[o, ...] = weight[o, ...] * s[o]
+  /// and foldedBias = (bias - mean) * s + beta (bias 0 when absent), so the
+  /// layer with the folded weights computes batch_norm(layer(x)) with the
+  /// running statistics. `weight` is [O, ...] (conv [O, I/g, kh, kw],
+  /// linear [O, I]), the vectors [O]. Not differentiated: it runs once per
+  /// export, on trained parameters.
+  virtual Status foldBatchNorm(const FoldBatchNormDesc &desc,
+                               const Tensor &weight, const Tensor *bias,
+                               const Tensor &gamma, const Tensor &beta,
+                               const Tensor &runningMean,
+                               const Tensor &runningVar, Tensor &foldedWeight,
+                               Tensor &foldedBias);
   virtual Status layerNormForward(const LayerNormDesc &desc,
                                   const Tensor &input, const Tensor *gamma,
                                   const Tensor *beta, Tensor &output);

@@ -99,6 +99,12 @@ struct BatchNormDesc {
   double momentum = 0.1;
 };
 
+/// fold_batch_norm: an inference batch norm folded into the convolution or
+/// linear layer before it (computed once, when a .kdx export is written).
+struct FoldBatchNormDesc {
+  double eps = 1e-5;
+};
+
 /// layer_norm over the trailing `normalizedRank` dimensions: 1 for tokens
 /// [B, N, D], 3 for images [N, C, H, W] (over C, H, W). gamma and beta, when
 /// given, have the shape of those trailing dimensions.

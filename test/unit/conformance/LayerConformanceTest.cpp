@@ -174,6 +174,28 @@ TEST_P(Conformance, BatchNorm) {
     }
 }
 
+TEST_P(Conformance, FoldBatchNorm) {
+  // A conv weight (grouped: [O, I/g, kh, kw]) and a linear weight, with and
+  // without the layer's bias.
+  for (Shape weight : {Shape{6, 2, 3, 3}, Shape{5, 1, 3, 2}, Shape{7, 13}})
+    for (bool withBias : {true, false}) {
+      SCOPED_TRACE(weight.toString() + (withBias ? " bias" : " no bias"));
+      Shape channels{weight[0]};
+      OpCase op(kNormTolerance);
+      int w = op.input(weight), b = op.input(channels);
+      int g = op.input(channels), beta = op.input(channels);
+      int mean = op.input(channels, -2.0f, 2.0f);
+      int var = op.input(channels, 0.05f, 3.0f);
+      int fw = op.output(weight), fb = op.output(channels);
+      EXPECT_TRUE(op.matchesReference(
+          backend(), [&](Backend &be, std::vector<Tensor> &t) {
+            return be.foldBatchNorm(FoldBatchNormDesc{1e-3}, t[w],
+                                    withBias ? &t[b] : nullptr, t[g], t[beta],
+                                    t[mean], t[var], t[fw], t[fb]);
+          }));
+    }
+}
+
 TEST_P(Conformance, LayerNorm) {
   struct Case {
     Shape input;

@@ -190,6 +190,14 @@ public:
                                                in(var), in(dy), out(dx),
                                                out(dg), out(db));
   }
+  Status foldBatchNorm(const FoldBatchNormDesc &d, const Tensor &w,
+                       const Tensor *b, const Tensor &g, const Tensor &beta,
+                       const Tensor &mean, const Tensor &var, Tensor &fw,
+                       Tensor &fb) override {
+    return reference::foldBatchNorm<float>(d, in(w), in(b), in(g), in(beta),
+                                           in(mean), in(var), out(fw),
+                                           out(fb));
+  }
   Status layerNormForward(const LayerNormDesc &d, const Tensor &x,
                           const Tensor *g, const Tensor *b,
                           Tensor &y) override {

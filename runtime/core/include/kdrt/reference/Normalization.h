@@ -13,6 +13,7 @@
 #include "kdrt/OpDesc.h"
 #include "kdrt/reference/TensorRef.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -109,6 +110,45 @@ Status batchNormForward(const BatchNormDesc &desc, TensorRef<const T> input,
       int64_t i = index(k);
       output[i] = (input[i] - mean) * invStd * gamma[c] + beta[c];
     }
+  }
+  return Status::success();
+}
+
+/// An inference batch norm folded into the layer before it (Backend.h).
+/// The scale is computed in double so that the folded layer matches the
+/// unfolded pair to fp32 rounding.
+template <typename T>
+Status foldBatchNorm(const FoldBatchNormDesc &desc, TensorRef<const T> weight,
+                     TensorRef<const T> bias, TensorRef<const T> gamma,
+                     TensorRef<const T> beta, TensorRef<const T> runningMean,
+                     TensorRef<const T> runningVar, TensorRef<T> foldedWeight,
+                     TensorRef<T> foldedBias) {
+  const char *op = "fold_batch_norm";
+  if (weight.rank() < 2)
+    return shapeError(op, "weight must be [O, ...] with an output-channel "
+                          "dimension, got " + weight.shape.toString());
+  if (!(desc.eps > 0))
+    return shapeError(op, "eps must be positive");
+  int64_t channels = weight.dim(0);
+  Shape vector{channels};
+  KDRT_RETURN_IF_ERROR(checkOptional(op, "bias", bias, vector));
+  for (auto [ref, what] : {std::pair{gamma.shape, "gamma"},
+                           std::pair{beta.shape, "beta"},
+                           std::pair{runningMean.shape, "running mean"},
+                           std::pair{runningVar.shape, "running var"},
+                           std::pair{foldedBias.shape, "folded bias"}})
+    KDRT_RETURN_IF_ERROR(checkShape(op, what, ref, vector));
+  KDRT_RETURN_IF_ERROR(
+      checkShape(op, "folded weight", foldedWeight.shape, weight.shape));
+  int64_t perChannel = weight.numElements() / std::max<int64_t>(channels, 1);
+  for (int64_t o = 0; o < channels; ++o) {
+    double scale = double(gamma[o]) /
+                   std::sqrt(double(runningVar[o]) + desc.eps);
+    for (int64_t k = 0; k < perChannel; ++k)
+      foldedWeight[o * perChannel + k] =
+          T(double(weight[o * perChannel + k]) * scale);
+    double shift = bias.present() ? double(bias[o]) : 0.0;
+    foldedBias[o] = T((shift - double(runningMean[o])) * scale + double(beta[o]));
   }
   return Status::success();
 }
