@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <set>
 
 namespace kdrt::plan {
@@ -301,13 +302,19 @@ public:
     return init;
   }
 
-  ParameterSpec parameter(const json &j, const std::string &path) const {
+  /// A parameter's name, shape and role.
+  ParameterSpec parameterHeader(const json &j, const std::string &path) const {
     object(j, path);
     ParameterSpec parameter;
     parameter.name = str(j, path, "name");
     parameter.shape = shape(j, path, "shape");
     parameter.role = str(j, path, "role", "weight");
     oneOf(parameter.role, field(path, "role"), {"weight", "bias", "state"});
+    return parameter;
+  }
+
+  ParameterSpec parameter(const json &j, const std::string &path) const {
+    ParameterSpec parameter = parameterHeader(j, path);
     if (const json *blob = optional(j, "blob")) {
       std::string at = field(path, "blob");
       object(*blob, at);
@@ -558,9 +565,42 @@ public:
     spec.model = str(j, path, "model");
     spec.path = str(j, path, "path");
     spec.format = str(j, path, "format", "safetensors");
-    oneOf(spec.format, field(path, "format"), {"safetensors"});
+    oneOf(spec.format, field(path, "format"), {"safetensors", "kdx"});
     spec.params = strings(j, path, "params");
     spec.afterStage = str(j, path, "after_stage", "");
+    const json *inference = optional(j, "inference");
+    if (spec.format == "kdx" && !inference)
+      fail(field(path, "inference"),
+           "an export to .kdx carries the inference program it writes");
+    if (spec.format != "kdx" && inference)
+      fail(field(path, "inference"),
+           "only an export to .kdx carries an inference program");
+    if (inference)
+      spec.inference = inferenceExport(*inference, field(path, "inference"));
+    return spec;
+  }
+
+  InferenceExportSpec inferenceExport(const json &j,
+                                      const std::string &path) const {
+    object(j, path);
+    InferenceExportSpec spec;
+    std::string parametersPath = field(path, "parameters");
+    const json &parameters =
+        array(require(j, path, "parameters"), parametersPath);
+    for (size_t i = 0; i < parameters.size(); ++i)
+      spec.parameters.push_back(
+          parameterHeader(parameters[i], index(parametersPath, i)));
+    spec.fold = program(require(j, path, "fold"), field(path, "fold"));
+    for (size_t i = 0; i < spec.fold.size(); ++i)
+      oneOf(spec.fold[i].op, index(field(path, "fold"), i) + ".op",
+            {"fold_batch_norm"});
+    spec.data = data(j, path);
+    spec.batch = positive(require(j, path, "batch"), field(path, "batch"));
+    spec.metrics = strings(j, path, "metrics");
+    graph(j, path, spec.graph);
+    std::string outputPath = field(path, "output");
+    spec.outputBuffer = num(object(require(j, path, "output"), outputPath),
+                            outputPath, "buffer");
     return spec;
   }
 
@@ -823,6 +863,74 @@ private:
       checkParameterName(exported.params[i],
                          path + ".params[" + std::to_string(i) + "]");
     checkAfterStage(exported.afterStage, path + ".after_stage");
+    if (exported.inference)
+      checkInferenceExport(*exported.inference, path + ".inference");
+  }
+
+  /// The two namespaces of InferenceExportSpec: fold inputs are this
+  /// plan's parameters, everything else the exported plan's; every
+  /// exported parameter is written by exactly one fold or copied from a
+  /// parameter of this plan with its shape.
+  void checkInferenceExport(const InferenceExportSpec &inference,
+                            const std::string &path) {
+    checkData(inference.data, path);
+    std::map<std::string, const ParameterSpec *> exported;
+    for (size_t i = 0; i < inference.parameters.size(); ++i) {
+      const ParameterSpec &parameter = inference.parameters[i];
+      if (!exported.emplace(parameter.name, &parameter).second)
+        parser.fail(path + ".parameters[" + std::to_string(i) + "].name",
+                    "duplicate parameter '" + parameter.name + "'");
+    }
+    std::set<std::string> folded;
+    for (size_t i = 0; i < inference.fold.size(); ++i) {
+      const OpSpec &op = inference.fold[i];
+      std::string at = path + ".fold[" + std::to_string(i) + "]";
+      for (size_t k = 0; k < op.in.size(); ++k) {
+        std::string oat = at + ".in[" + std::to_string(k) + "]";
+        if (op.in[k].kind == Operand::Kind::Param)
+          checkParameterName(op.in[k].name, oat);
+        else if (op.in[k].kind != Operand::Kind::None)
+          parser.fail(oat, "a fold reads parameters of the plan");
+      }
+      for (size_t k = 0; k < op.out.size(); ++k) {
+        std::string oat = at + ".out[" + std::to_string(k) + "]";
+        if (op.out[k].kind != Operand::Kind::Param)
+          parser.fail(oat, "a fold writes parameters of the exported plan");
+        if (!exported.count(op.out[k].name))
+          parser.fail(oat, "unknown exported parameter '" + op.out[k].name +
+                               "'");
+        if (!folded.insert(op.out[k].name).second)
+          parser.fail(oat, "exported parameter '" + op.out[k].name +
+                               "' is written by two folds");
+      }
+    }
+    for (size_t i = 0; i < inference.parameters.size(); ++i) {
+      const ParameterSpec &parameter = inference.parameters[i];
+      if (folded.count(parameter.name))
+        continue;
+      const ParameterSpec *source = plan.findParameter(parameter.name);
+      std::string at = path + ".parameters[" + std::to_string(i) + "]";
+      if (!source)
+        parser.fail(at, "exported parameter '" + parameter.name +
+                            "' is neither folded nor a parameter of the plan");
+      if (source->shape != parameter.shape)
+        parser.fail(at + ".shape", "differs from the shape of the plan's "
+                                   "parameter '" + parameter.name + "'");
+    }
+    std::set<std::string> saved;
+    saved.swap(parameterNames);
+    for (const auto &entry : exported)
+      parameterNames.insert(entry.first);
+    checkGraph(inference.graph, path);
+    checkBuffer(inference.outputBuffer, path + ".output.buffer");
+    for (size_t i = 0; i < inference.graph.program.size(); ++i)
+      for (const auto *operands :
+           {&inference.graph.program[i].in, &inference.graph.program[i].out})
+        for (const Operand &operand : *operands)
+          if (operand.kind == Operand::Kind::Grad)
+            parser.fail(path + ".program[" + std::to_string(i) + "]",
+                        "an inference program has no gradients");
+    parameterNames.swap(saved);
   }
 
   const Plan &plan;

@@ -276,12 +276,31 @@ json evaluationToJson(const EvaluationSpec &evaluation) {
   return j;
 }
 
+json inferenceToJson(const InferenceExportSpec &inference) {
+  json parameters = json::array();
+  for (const ParameterSpec &parameter : inference.parameters)
+    parameters.push_back({{"name", parameter.name},
+                          {"shape", parameter.shape},
+                          {"role", parameter.role}});
+  json j = {{"parameters", parameters},
+            {"fold", programToJson(inference.fold)},
+            {"data", dataToJson(inference.data)},
+            {"batch", inference.batch},
+            {"metrics", inference.metrics},
+            {"output", {{"buffer", inference.outputBuffer}}}};
+  addGraph(j, inference.graph);
+  return j;
+}
+
 json exportToJson(const ExportSpec &exported) {
-  return {{"model", exported.model},
-          {"path", exported.path},
-          {"format", exported.format},
-          {"params", exported.params},
-          {"after_stage", exported.afterStage}};
+  json j = {{"model", exported.model},
+            {"path", exported.path},
+            {"format", exported.format},
+            {"params", exported.params},
+            {"after_stage", exported.afterStage}};
+  if (exported.inference)
+    j["inference"] = inferenceToJson(*exported.inference);
+  return j;
 }
 
 } // namespace

@@ -210,6 +210,106 @@ TEST(PlanReaderTest, UnionSplitsAndLossEvaluations) {
             "the split) is the only metric of its evaluation");
 }
 
+/// samplePlan's manifest with its export turned into an export to .kdx
+/// whose inference program is the plan's evaluation program of S, over
+/// copies of the parameters it reads.
+json kdxExportManifest() {
+  Plan plan = samplePlan();
+  json manifest = planToJson(plan);
+  json &exported = manifest["exports"][0];
+  const json &evaluation = manifest["evaluations"][0];
+  json parameters = json::array();
+  for (const OpSpec &op : plan.evaluations[0].graph.program)
+    for (const Operand &operand : op.in)
+      if (operand.kind == Operand::Kind::Param)
+        parameters.push_back(
+            {{"name", operand.name},
+             {"shape", plan.findParameter(operand.name)->shape},
+             {"role", plan.findParameter(operand.name)->role}});
+  json inference = {{"parameters", parameters}, {"fold", json::array()}};
+  for (const char *key : {"data", "batch", "metrics", "inputs", "arena",
+                          "buffers", "program", "output"})
+    inference[key] = evaluation[key];
+  exported["format"] = "kdx";
+  exported["path"] = "student.kdx";
+  exported["inference"] = inference;
+  return manifest;
+}
+
+TEST(PlanReaderTest, InferenceExportRoundTripsAndIsChecked) {
+  json manifest = kdxExportManifest();
+  std::vector<uint8_t> blob = samplePlan().blob;
+  ASSERT_EQ(readError(fileWith(manifest, blob)), "");
+  Plan read = parsePlan(fileWith(manifest, blob), "p.kdx");
+  ASSERT_TRUE(read.exports[0].inference.has_value());
+  EXPECT_EQ(planToJson(read)["exports"][0], manifest["exports"][0]);
+
+  json broken = manifest;
+  broken["exports"][0].erase("inference");
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference: an export to .kdx carries the "
+            "inference program it writes");
+  broken = manifest;
+  broken["exports"][0]["format"] = "safetensors";
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference: only an export to .kdx carries an "
+            "inference program");
+
+  // A fold reads the plan's parameters and writes exported ones.
+  std::string weight = manifest["exports"][0]["inference"]["parameters"][0]
+                           ["name"].get<std::string>();
+  json fold = {{"op", "fold_batch_norm"},
+               {"attrs", {{"eps", 1e-5}}},
+               {"in", {{{"param", weight}}, nullptr, {{"param", "S/nope"}},
+                       {{"param", weight}}, {{"param", weight}},
+                       {{"param", weight}}}},
+               {"out", {{{"param", weight}}, {{"param", weight}}}}};
+  broken = manifest;
+  broken["exports"][0]["inference"]["fold"].push_back(fold);
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference.fold[0].in[2]: unknown parameter "
+            "'S/nope'");
+  fold["in"][2] = {{"param", weight}};
+  fold["out"][1] = {{"param", "S/folded.bias"}};
+  broken["exports"][0]["inference"]["fold"][0] = fold;
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference.fold[0].out[1]: unknown exported "
+            "parameter 'S/folded.bias'");
+  fold["out"][1] = {{"buf", 0}};
+  broken["exports"][0]["inference"]["fold"][0] = fold;
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference.fold[0].out[1]: a fold writes "
+            "parameters of the exported plan");
+  fold["op"] = "batch_norm.fwd";
+  broken["exports"][0]["inference"]["fold"][0] = fold;
+  EXPECT_NE(readError(fileWith(broken, blob))
+                .find("p.kdx: exports[0].inference.fold[0].op: "),
+            std::string::npos);
+
+  // Exported parameters are folded or copies of the plan's.
+  broken = manifest;
+  broken["exports"][0]["inference"]["parameters"].push_back(
+      {{"name", "S/extra"}, {"shape", {4}}, {"role", "bias"}});
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference.parameters[" +
+                std::to_string(manifest["exports"][0]["inference"]
+                                       ["parameters"]
+                                           .size()) +
+                "]: exported parameter 'S/extra' is neither folded nor a "
+                "parameter of the plan");
+  broken = manifest;
+  broken["exports"][0]["inference"]["parameters"][0]["shape"] = {1, 2, 3};
+  EXPECT_EQ(readError(fileWith(broken, blob)),
+            "p.kdx: exports[0].inference.parameters[0].shape: differs from "
+            "the shape of the plan's parameter '" + weight + "'");
+  // The program reads exported parameters only.
+  broken = manifest;
+  broken["exports"][0]["inference"]["parameters"].erase(0);
+  EXPECT_NE(readError(fileWith(broken, blob))
+                .find("unknown parameter '" + weight + "'"),
+            std::string::npos);
+}
+
 /// Session creation binds every op: names, operand counts and attributes.
 std::string bindError(const json &manifest) {
   Plan plan = parsePlan(fileWith(manifest, samplePlan().blob), "p.kdx");

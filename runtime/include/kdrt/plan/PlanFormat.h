@@ -258,12 +258,36 @@ inline bool isLossEvaluation(const EvaluationSpec &spec) {
   return spec.metrics.size() == 1 && spec.metrics.front() == "mean";
 }
 
+/// What an export to .kdx carries (docs/kdx.md, "Inference exports"): the
+/// model's inference program, compiled with its batch norms folded, and
+/// how the exported plan's parameters come from the trained ones. Two
+/// namespaces meet here: the `in` operands of `fold` name parameters of
+/// this plan, everything else (`parameters`, the `out` of `fold`, the
+/// graph's operands) names parameters of the exported plan.
+struct InferenceExportSpec {
+  /// The exported plan's parameters (no init, no blob: the runtime fills
+  /// them when it writes the export). One that no fold writes is copied
+  /// from this plan's parameter of the same name and shape.
+  std::vector<ParameterSpec> parameters;
+  /// fold_batch_norm ops, run once when the export is written.
+  std::vector<OpSpec> fold;
+  /// The exported plan's one evaluation.
+  DataRef data;
+  int64_t batch = 1;
+  std::vector<std::string> metrics;
+  GraphSpec graph;
+  int64_t outputBuffer = 0;
+};
+
 struct ExportSpec {
   std::string model;
   std::string path;
+  /// safetensors or kdx.
   std::string format = "safetensors";
   std::vector<std::string> params;
   std::string afterStage;
+  /// Present exactly when format is kdx.
+  std::optional<InferenceExportSpec> inference;
 };
 
 struct Plan {
