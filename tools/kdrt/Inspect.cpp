@@ -123,10 +123,20 @@ void printPlanSummary(const plan::Plan &plan, std::ostream &out) {
         << evaluation.outputBuffer << "\n";
     printGraph(evaluation.graph, out);
   }
-  for (const plan::ExportSpec &exported : plan.exports)
+  for (const plan::ExportSpec &exported : plan.exports) {
     out << "export " << exported.model << " -> " << exported.path << " ("
         << exported.params.size() << " tensors) after "
         << exported.afterStage << "\n";
+    if (!exported.inference)
+      continue;
+    const plan::InferenceExportSpec &inference = *exported.inference;
+    out << "  inference program: " << inference.parameters.size()
+        << " parameters, " << inference.fold.size() << " folds, batch "
+        << inference.batch << ", output %" << inference.outputBuffer << "\n";
+    out << "  fold: " << inference.fold.size() << " ops\n";
+    printProgram(inference.fold, out);
+    printGraph(inference.graph, out);
+  }
 }
 
 } // namespace kdrt::tools

@@ -56,7 +56,8 @@ const char *kUsageText =
     "      --json            one JSON object per image, with the logits\n"
     "      --model S         the model to run (default: first evaluated)\n"
     "      --weights FILE    safetensors weights (default: the model's\n"
-    "                        export in the run directory)\n"
+    "                        export in the run directory; none for a\n"
+    "                        .kdx export, which embeds its weights)\n"
     "      --out DIR         run directory holding the exports\n"
     "      --backend NAME, --threads N\n"
     "  infer PLAN.kdx --bench  time inference on synthetic inputs:\n"
@@ -381,9 +382,18 @@ int inferCommand(const CommandLine &line) {
     return kFailure;
   }
   std::string model = evaluation->model;
-  std::string weights = weightsFor(line, plan, model);
-  if (weights.empty())
-    return kFailure;
+  // A plan that trains nothing and holds every parameter in its blob (an
+  // export to .kdx) runs as it is; --weights still replaces them.
+  bool embedded =
+      plan.stages.empty() && !plan.parameters.empty() &&
+      std::all_of(plan.parameters.begin(), plan.parameters.end(),
+                  [](const auto &parameter) { return bool(parameter.blob); });
+  std::string weights;
+  if (!line.weights.empty() || !embedded) {
+    weights = weightsFor(line, plan, model);
+    if (weights.empty())
+      return kFailure;
+  }
 
   CommandLine quiet = line;
   quiet.quiet = true;
@@ -392,7 +402,7 @@ int inferCommand(const CommandLine &line) {
   kdrt_session *session = nullptr;
   kdrt_status status = openSession(quiet, &session);
   std::string prefix = model + "/";
-  if (status == KDRT_OK)
+  if (status == KDRT_OK && !weights.empty())
     status = kdrt_session_load_weights(session, weights.c_str(),
                                        prefix.c_str());
   if (status != KDRT_OK) {

@@ -139,7 +139,7 @@ Status Session::bind() {
         evaluation.graph, evaluation.batch, *store, planPath, path));
   }
   teacherCache.resize(p.stages.size());
-  return Status::success();
+  return bindInferenceExports();
 }
 
 std::string Session::resolveInRun(const std::string &path) const {
@@ -481,9 +481,13 @@ Status Session::afterStage(const std::string &stageName, bool last,
     finalReport["evaluations"].push_back(result);
   }
   stageReport["evaluations"] = evaluations;
-  for (const plan::ExportSpec &spec : planSpec->exports)
-    if (due(spec.afterStage))
-      KDRT_RETURN_IF_ERROR(exportWeights(spec));
+  for (size_t e = 0; e < planSpec->exports.size(); ++e) {
+    const plan::ExportSpec &spec = planSpec->exports[e];
+    if (!due(spec.afterStage))
+      continue;
+    KDRT_RETURN_IF_ERROR(spec.inference ? exportInferencePlan(e)
+                                        : exportWeights(spec));
+  }
   return Status::success();
 }
 

@@ -41,9 +41,11 @@ public:
 
   const plan::DatasetSpec &dataset(const std::string &name) const;
   const plan::SplitSpec &split(const plan::DataRef &ref) const;
+  /// A dataset path as the loaders open it: absolute, or relative to the
+  /// base directory.
+  std::string resolve(const std::string &path) const;
 
 private:
-  std::string resolve(const std::string &path) const;
   data::ImageDataset loadSource(const std::string &kind,
                                 const std::string &root,
                                 const std::string &file,

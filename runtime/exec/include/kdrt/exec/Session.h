@@ -113,6 +113,10 @@ private:
                     nlohmann::json &stageReport);
   Status writeCheckpoint(const StageOutcome &outcome);
   Status exportWeights(const plan::ExportSpec &spec);
+  /// Binds the fold ops of every export to .kdx (InferenceExport.cpp).
+  Status bindInferenceExports();
+  /// Writes export `index` (format kdx) as a self-contained inference plan.
+  Status exportInferencePlan(size_t index);
   std::string resolveInRun(const std::string &path) const;
   void progress(const ProgressEvent &event);
 
@@ -125,6 +129,8 @@ private:
   std::unique_ptr<DataCatalog> catalog;
   std::vector<std::unique_ptr<BoundGraph>> stageGraphs;
   std::vector<std::unique_ptr<BoundGraph>> evaluationGraphs;
+  /// Per export, its bound fold ops (empty unless it is a .kdx export).
+  std::vector<std::vector<BoundOpFn>> exportFolds;
   /// Per stage, per cached output: count x row floats.
   std::vector<std::vector<std::vector<float>>> teacherCache;
   std::unique_ptr<io::RunDirectory> runDir;
