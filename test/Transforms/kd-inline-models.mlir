@@ -114,3 +114,28 @@ kd.evaluate @S_model on @d "test" metrics ["accuracy"] using {
   kd.yield %s : tensor<?x3xf32>
 }
 
+
+// -----
+
+// An export to .kdx gets the model's inference program as its body: a
+// batch input of the model's input type, the layers with their parameters
+// (not frozen: nothing trains here), the output yielded. A safetensors
+// export stays as it is.
+// CHECK-LABEL: kd.export @M_model to "m.safetensors" format "safetensors"
+// CHECK-NOT: using
+// CHECK-LABEL: kd.export @M_model to "m.kdx" format "kdx" using {
+// CHECK: %[[X:.*]] = kd.batch_input : tensor<?x4xf32>
+// CHECK: %[[W:.*]] = kd.param "M/linear0.weight" weight xavier_uniform :
+// CHECK: %[[Y:.*]] = kd.linear %[[X]], %[[W]]
+// CHECK: %[[R:.*]] = kd.relu %[[Y]]
+// CHECK-NOT: kd.tap
+// CHECK: kd.yield %[[R]] : tensor<?x3xf32>
+kd.model @M_model(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %w = kd.param "M/linear0.weight" weight xavier_uniform : tensor<3x4xf32>
+  %y = kd.linear %x, %w : (tensor<?x4xf32>, tensor<3x4xf32>) -> tensor<?x3xf32>
+  kd.tap "logits" %y value : tensor<?x3xf32>
+  %r = kd.relu %y : tensor<?x3xf32>
+  kd.output %r : tensor<?x3xf32>
+}
+kd.export @M_model to "m.safetensors" format "safetensors"
+kd.export @M_model to "m.kdx" format "kdx"

@@ -17,6 +17,10 @@
 //                         look inside a teacher
 //   inline-models         every stage becomes one flat graph
 //   autodiff              backward ops for the trained parameters
+//   fold-batchnorm        in inference graphs (the body inline-models gives
+//                         an export to .kdx), a batch norm after a conv or
+//                         linear layer becomes a fold of that layer's weights,
+//                         before fuse would make it a scale_shift post-op
 //   fuse                  conv/linear + post-ops; CE/KL on the same logits
 //                         with their gradients as one logit loss group
 //   plan-memory           offsets of the final op sequence
@@ -40,6 +44,7 @@ void kd::buildKDPipeline(OpPassManager &pm, const KDPipelineOptions &options) {
   pm.addPass(createKdFreezeTeachers());
   pm.addPass(createKdInlineModels());
   pm.addPass(createKdAutodiff());
+  pm.addPass(createKdFoldBatchNorm());
   if (options.fuse)
     pm.addPass(createKdFuse());
   pm.addPass(createKdPlanMemory());

@@ -14,6 +14,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
 
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
 using namespace mlir;
@@ -387,6 +389,76 @@ LogicalResult evaluationSpec(rt::EvaluateOp op, plan::Plan &result) {
   return success();
 }
 
+/// An export; a kdx export's body becomes its inference program, the
+/// folds split from the program (docs/kdx.md, "Inference exports").
+LogicalResult exportSpec(rt::ExportOp op, plan::Plan &result) {
+  plan::ExportSpec spec{op.getModel().str(), op.getPath().str(), op.getFormat().str(), strings(op.getParams()),
+                        op.getAfterStage().str(), std::nullopt};
+  if (op.getBody().empty()) {
+    result.exports.push_back(std::move(spec));
+    return success();
+  }
+  plan::InferenceExportSpec inference;
+  inference.data = {op.getData()->str(), op.getSplit()->str()};
+  inference.batch = *op.getBatch();
+  inference.metrics = strings(*op.getMetrics());
+  Block &body = op.getBody().front();
+  if (failed(graphSpec(body, inference.graph, *op.getArenaBytes(), nullptr)))
+    return failure();
+  std::vector<plan::OpSpec> program;
+  for (plan::OpSpec &kernel : inference.graph.program)
+    (kernel.op == rt::FoldBatchNormOp::getPlanName() ? inference.fold : program).push_back(std::move(kernel));
+  inference.graph.program = std::move(program);
+
+  // The exported plan's parameters: what the folds write, then what the
+  // program reads, in order of first appearance.
+  llvm::StringMap<std::string> roles;
+  std::vector<std::string> order;
+  auto note = [&](const plan::Operand &operand, StringRef role) {
+    if (operand.kind == plan::Operand::Kind::Param && roles.try_emplace(operand.name, role.str()).second)
+      order.push_back(operand.name);
+  };
+  for (const plan::OpSpec &fold : inference.fold)
+    for (auto [index, operand] : llvm::enumerate(fold.out))
+      note(operand, index == 0 ? "weight" : "bias");
+  llvm::StringSet<> folded;
+  for (const std::string &name : order)
+    folded.insert(name);
+  for (const plan::OpSpec &kernel : inference.graph.program)
+    for (const auto *operands : {&kernel.in, &kernel.out})
+      for (const plan::Operand &operand : *operands) {
+        if (operand.kind != plan::Operand::Kind::Param || folded.contains(operand.name))
+          continue;
+        const plan::ParameterSpec *trained = result.findParameter(operand.name);
+        if (!trained)
+          return op.emitError() << "the inference program reads '" << operand.name
+                                << "', which is no parameter of the plan";
+        note(operand, trained->role);
+      }
+  llvm::StringMap<std::vector<int64_t>> shapes;
+  body.walk([&](rt::ParamOp param) {
+    auto type = cast<MemRefType>(param.getType());
+    // A fold's inputs carry the trained names; a folded output of the same
+    // name has the same shape, so either one gives it.
+    shapes[param.getName()] = std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
+  });
+  for (const std::string &name : order) {
+    plan::ParameterSpec parameter;
+    parameter.name = name;
+    parameter.shape = shapes.lookup(name);
+    parameter.role = roles.lookup(name);
+    inference.parameters.push_back(std::move(parameter));
+  }
+  auto output = dyn_cast<rt::OutputOp>(body.getTerminator());
+  auto buffer = output ? output.getValue().getDefiningOp<rt::BufferOp>() : rt::BufferOp();
+  if (!buffer)
+    return op.emitError("an inference export's output is an arena buffer");
+  inference.outputBuffer = buffer.getId();
+  spec.inference = std::move(inference);
+  result.exports.push_back(std::move(spec));
+  return success();
+}
+
 } // namespace
 
 LogicalResult kd::buildPlan(ModuleOp module, const PlanProvenance &provenance, plan::Plan &result) {
@@ -407,8 +479,7 @@ LogicalResult kd::buildPlan(ModuleOp module, const PlanProvenance &provenance, p
     else if (auto evaluation = dyn_cast<rt::EvaluateOp>(op))
       status = evaluationSpec(evaluation, result);
     else if (auto exportOp = dyn_cast<rt::ExportOp>(op))
-      result.exports.push_back({exportOp.getModel().str(), exportOp.getPath().str(), exportOp.getFormat().str(),
-                                strings(exportOp.getParams()), exportOp.getAfterStage().str()});
+      status = exportSpec(exportOp, result);
     else
       status = op.emitError("'") << op.getName() << "' is not a plan entry (was the module lowered to kdrt?)";
     if (failed(status))

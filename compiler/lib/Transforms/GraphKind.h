@@ -14,13 +14,13 @@ namespace kd {
 
 enum class GraphKind { Training, Inference, Other };
 
-/// Training inside a `kd.stage`, inference inside a `kd.evaluate` body,
-/// Other elsewhere (model bodies are shared by every use and never changed).
+/// Training inside a `kd.stage`, inference inside a `kd.evaluate` or
+/// `kd.export` (to .kdx) body, Other elsewhere (model bodies are shared by every use and never changed).
 inline GraphKind graphKindOf(mlir::Operation *op) {
   for (mlir::Operation *parent = op->getParentOp(); parent; parent = parent->getParentOp()) {
     if (mlir::isa<StageOp>(parent))
       return GraphKind::Training;
-    if (mlir::isa<EvaluateOp>(parent))
+    if (mlir::isa<EvaluateOp, ExportOp>(parent))
       return GraphKind::Inference;
     if (mlir::isa<ModelOp>(parent))
       return GraphKind::Other;

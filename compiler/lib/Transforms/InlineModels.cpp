@@ -9,6 +9,11 @@
 // --kd-autodiff reads that mark. The pruned copies --kd-freeze-teachers made
 // are erased once nothing applies them.
 //
+// An export to .kdx gets the model's inference program as its body: a batch
+// input, the model's ops inlined the same way, and a kd.yield of its
+// output. It is an inference graph (GraphKind.h), which --kd-fold-batchnorm,
+// --kd-fuse and --kd-plan-memory treat like an evaluation body.
+//
 //===----------------------------------------------------------------------===//
 #include "FrozenMarks.h"
 
@@ -42,6 +47,8 @@ struct InlineModelsPass : public kd::impl::KdInlineModelsBase<InlineModelsPass> 
         result = inlineBody(symbols, stage.getBody().front(), stage);
       else if (auto evaluate = dyn_cast<EvaluateOp>(op); evaluate && !evaluate.getBody().empty())
         result = inlineBody(symbols, evaluate.getBody().front(), StageOp());
+      else if (auto exportOp = dyn_cast<ExportOp>(op); exportOp && exportOp.getFormat() == "kdx")
+        result = buildInferenceBody(symbols, exportOp);
       if (failed(result))
         return signalPassFailure();
     }
@@ -70,25 +77,10 @@ struct InlineModelsPass : public kd::impl::KdInlineModelsBase<InlineModelsPass> 
         for (StringRef name : names.getAsValueRange<StringAttr>())
           frozenParams.insert(name);
 
-      IRMapping mapping;
-      mapping.map(model.getInput(), apply.getInput());
       OpBuilder builder(apply);
-      for (Operation &op : model.getBodyBlock().without_terminator()) {
-        if (isa<TapOp, BlockBeginOp>(op))
-          continue;
-        if (auto param = dyn_cast<ParamOp>(op)) {
-          Value &global = params[param.getName()];
-          if (!global) {
-            auto copy = cast<ParamOp>(builder.clone(op));
-            if (stage && (frozen || frozenParams.contains(param.getName())))
-              copy->setAttr(kFrozenAttrName, builder.getUnitAttr());
-            global = copy.getResult();
-          }
-          mapping.map(param.getResult(), global);
-          continue;
-        }
-        builder.clone(op, mapping);
-      }
+      IRMapping mapping = cloneModel(model, apply.getInput(), builder, params, [&](ParamOp param) {
+        return stage && (frozen || frozenParams.contains(param.getName()));
+      });
       for (auto [tap, result] : llvm::zip(apply.getTaps().getAsValueRange<StringAttr>(), apply.getResults())) {
         Value tapped = model.lookupTap(tap);
         if (!tapped)
@@ -97,6 +89,53 @@ struct InlineModelsPass : public kd::impl::KdInlineModelsBase<InlineModelsPass> 
       }
       apply.erase();
     }
+    return success();
+  }
+
+  /// Clones the layer ops of `model` at the builder, its input mapped to
+  /// `input`; parameters become one kd.param per name in `params` (marked
+  /// frozen where `frozen` says so). Returns the mapping of the model's
+  /// values.
+  template <typename Frozen>
+  static IRMapping cloneModel(ModelOp model, Value input, OpBuilder &builder, llvm::StringMap<Value> &params,
+                              Frozen frozen) {
+    IRMapping mapping;
+    mapping.map(model.getInput(), input);
+    for (Operation &op : model.getBodyBlock().without_terminator()) {
+      if (isa<TapOp, BlockBeginOp>(op))
+        continue;
+      if (auto param = dyn_cast<ParamOp>(op)) {
+        Value &global = params[param.getName()];
+        if (!global) {
+          auto copy = cast<ParamOp>(builder.clone(op));
+          if (frozen(param))
+            copy->setAttr(kFrozenAttrName, builder.getUnitAttr());
+          global = copy.getResult();
+        }
+        mapping.map(param.getResult(), global);
+        continue;
+      }
+      builder.clone(op, mapping);
+    }
+    return mapping;
+  }
+
+  /// The body of an export to .kdx: the model's inference program.
+  LogicalResult buildInferenceBody(SymbolTable &symbols, ExportOp exportOp) {
+    if (!exportOp.getBody().empty())
+      return success();
+    auto model = symbols.lookup<ModelOp>(exportOp.getModel());
+    if (!model)
+      return exportOp.emitOpError() << "'" << exportOp.getModel() << "' does not name a kd.model";
+    Block *body = new Block();
+    exportOp.getBody().push_back(body);
+    OpBuilder builder = OpBuilder::atBlockEnd(body);
+    Location loc = exportOp.getLoc();
+    Value input = builder.create<BatchInputOp>(loc, model.getInput().getType(), DictionaryAttr());
+    llvm::StringMap<Value> params;
+    IRMapping mapping = cloneModel(model, input, builder, params, [](ParamOp) { return false; });
+    auto output = cast<OutputOp>(model.getBodyBlock().getTerminator());
+    builder.create<YieldOp>(loc, mapping.lookupOrDefault(output.getValue()));
     return success();
   }
 

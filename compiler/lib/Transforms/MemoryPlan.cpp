@@ -136,6 +136,8 @@ LogicalResult printMemoryReport(ModuleOp module, raw_ostream &os, unsigned large
       title = ("stage @" + stage.getSymName()).str();
     else if (auto evaluate = dyn_cast<EvaluateOp>(op))
       title = ("evaluate @" + evaluate.getModel() + " on " + evaluate.getSplit()).str();
+    else if (auto exportOp = dyn_cast<ExportOp>(op))
+      title = ("export @" + exportOp.getModel() + " to " + exportOp.getPath()).str();
     else
       continue;
     if (any)

@@ -107,6 +107,9 @@ struct KdPlanMemory : kd::impl::KdPlanMemoryBase<KdPlanMemory> {
       } else if (auto evaluate = dyn_cast<EvaluateOp>(op); evaluate && !evaluate.getBody().empty()) {
         if (failed(planGraph(&op, evaluate.getBatch().value_or(evalBatch))))
           return signalPassFailure();
+      } else if (isa<ExportOp>(op) && !op.getRegion(0).empty()) {
+        if (failed(planGraph(&op, evalBatch)))
+          return signalPassFailure();
       }
     }
   }

@@ -29,7 +29,8 @@ struct KDPipelineOptions {
 
 /// Appends the whole compilation for `target` ("cpu" or "gpu"): shape
 /// verification, adapters, grafts, soft-target caching, frozen teachers,
-/// inlining, autodiff, fusion, memory planning and the lowering to kdrt.
+/// inlining, autodiff, batch-norm folding, fusion, memory planning and the
+/// lowering to kdrt.
 void buildKDPipeline(mlir::OpPassManager &pm, llvm::StringRef target);
 void buildKDPipeline(mlir::OpPassManager &pm, const KDPipelineOptions &options);
 

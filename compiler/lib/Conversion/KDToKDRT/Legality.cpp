@@ -28,6 +28,9 @@ std::optional<std::string> kd::lowering::unsupportedReason(Operation *op, String
     return std::string("the GPU backend has no ensemble_combine entry (compile for --target cpu)");
   if (!isLowerable(op))
     return std::string("has no runtime kernel");
+  if (isa<FoldBatchNormOp>(op) && target == "gpu")
+    return std::string("the GPU runtime computes no batch-norm folds: export the model to .safetensors, or "
+                       "compile for the CPU");
   return std::nullopt;
 }
 
@@ -41,9 +44,9 @@ LogicalResult kd::checkRuntimeLegality(ModuleOp module, StringRef target) {
     }
   };
   module.walk([&](Operation *op) {
-    // Everything a plan runs: stage bodies and the models evaluations and
-    // stages execute.
-    if (isa_and_nonnull<StageOp, EvaluateOp, ModelOp>(op->getParentOp()))
+    // Everything a plan runs: stage bodies, the models evaluations and
+    // stages execute, and the inference programs of exports to .kdx.
+    if (isa_and_nonnull<StageOp, EvaluateOp, ModelOp, ExportOp>(op->getParentOp()))
       check(op);
   });
   return success(ok);

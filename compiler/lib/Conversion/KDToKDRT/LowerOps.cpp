@@ -111,7 +111,7 @@ bool kd::lowering::isLowerable(Operation *op) {
              ConcatBwdOp, ReshapeBwdOp, DropoutBwdOp, MatMulBwdOp, L2NormalizeBwdOp, MultiHeadAttentionBwdOp,
              AttentionPoolBwdOp, TokensBwdOp, ClsTokenBwdOp, PosEmbedBwdOp, SelectTokenBwdOp, YieldOp, LossGradOp,
              Conv2dFusedOp, LinearFusedOp, Conv2dFusedBwdOp, LinearFusedBwdOp, BatchNormScaleShiftOp,
-             LogitLossGroupOp, EnsembleOp>(op);
+             LogitLossGroupOp, EnsembleOp, FoldBatchNormOp>(op);
 }
 
 std::string kd::lowering::ensembleWeightsName(EnsembleOp op) {
@@ -326,6 +326,36 @@ LogicalResult GraphLowering::lower(Operation *op) {
       .Case([&](YieldOp) { return success(); })
       .Case([&](LossGradOp) { return success(); }) // written by its loss's kernel
       .Case([&](BatchNormScaleShiftOp) { return success(); }) // read by the scale_shift post-op
+      .Case([&](FoldBatchNormOp fold) -> LogicalResult {
+        // Only an export to .kdx runs folds: they read the trained plan's
+        // parameters and write the exported plan's, which take the layer's
+        // names (`<layer>.weight`, `<layer>.bias`), as PyTorch's fused
+        // modules do. --kd-fold-batchnorm folds only parameters the layer
+        // alone reads, so the original names are free there.
+        if (!isa_and_nonnull<ExportOp>(op->getParentOp()))
+          return op->emitError("a batch-norm fold runs only in the inference program of an export to .kdx");
+        auto weight = fold.getWeight().getDefiningOp<ParamOp>();
+        auto bias = fold.getBias() ? fold.getBias().getDefiningOp<ParamOp>() : ParamOp();
+        if (!weight || (fold.getBias() && !bias))
+          return op->emitError("a batch-norm fold reads the layer's parameters");
+        std::string weightName = weight.getName().str();
+        std::string biasName = bias ? bias.getName().str()
+                               : StringRef(weightName).ends_with(".weight")
+                                   ? weightName.substr(0, weightName.size() - 6) + "bias"
+                                   : weightName + ".folded_bias";
+        SmallVector<Value> outs;
+        std::string names[] = {weightName, biasName};
+        for (auto [result, name] : llvm::zip(fold.getResults(), names)) {
+          Value param = b.create<rt::ParamOp>(loc, memrefFor(result.getType()), name);
+          values.map(result, param);
+          outs.push_back(param);
+        }
+        kernel<rt::FoldBatchNormOp>(loc, {ins[0], fold.getBias() ? ins[1] : null(), operand(fold.getGamma()),
+                                          operand(fold.getBeta()), operand(fold.getRunningMean()),
+                                          operand(fold.getRunningVar())},
+                                    outs, {f64("eps", fold.getEps().convertToDouble())});
+        return success();
+      })
       .Default([&](Operation *other) {
         if (isFusedLossKernel(other))
           return lowerLoss(other);

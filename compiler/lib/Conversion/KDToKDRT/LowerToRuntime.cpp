@@ -181,17 +181,19 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
 
     lowerDeclarations(module, builder);
     std::string lastStage;
+    std::pair<std::string, std::string> lastData;
     for (Operation *op : kdOps) {
       LogicalResult result = success();
       if (auto stage = dyn_cast<StageOp>(op)) {
         result = lowerStage(module, stage, builder);
         lastStage = stage.getSymName().str();
+        lastData = {stage.getData().str(), stage.getSplit().str()};
       } else if (auto graft = dyn_cast<GraftStageOp>(op)) {
         result = graft.emitError("graft stage is left: run --kd-expand-grafts first");
       } else if (auto evaluate = dyn_cast<EvaluateOp>(op)) {
         result = lowerEvaluate(module, evaluate, lastStage, builder);
       } else if (auto exportOp = dyn_cast<ExportOp>(op)) {
-        result = lowerExport(module, exportOp, lastStage, builder);
+        result = lowerExport(module, exportOp, lastStage, lastData, builder);
       }
       if (failed(result))
         return signalPassFailure();
@@ -497,15 +499,96 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     return kdrtEval;
   }
 
-  LogicalResult lowerExport(ModuleOp module, ExportOp exportOp, StringRef afterStage, OpBuilder &builder) {
+  LogicalResult lowerExport(ModuleOp module, ExportOp exportOp, StringRef afterStage,
+                            const std::pair<std::string, std::string> &stageData, OpBuilder &builder) {
     auto model = SymbolTable::lookupNearestSymbolFrom<ModelOp>(exportOp, exportOp.getModelAttr());
     if (!model)
       return exportOp.emitError("exports an unknown model");
     SmallVector<StringRef> params;
     for (auto param : model.getBodyBlock().getOps<ParamOp>())
       params.push_back(param.getName());
-    builder.create<rt::ExportOp>(exportOp.getLoc(), userName(module, model.getSymName()), exportOp.getPath(),
-                                 exportOp.getFormat(), builder.getStrArrayAttr(params), afterStage);
+    auto kdrtExport =
+        builder.create<rt::ExportOp>(exportOp.getLoc(), userName(module, model.getSymName()), exportOp.getPath(),
+                                     exportOp.getFormat(), builder.getStrArrayAttr(params), afterStage,
+                                     /*data=*/StringAttr(), /*split=*/StringAttr(), /*batch=*/IntegerAttr(),
+                                     /*metrics=*/ArrayAttr(), /*arena_bytes=*/IntegerAttr());
+    if (exportOp.getFormat() != "kdx")
+      return success();
+    if (exportOp.getBody().empty())
+      return exportOp.emitError("an export to .kdx has no inference program (run --kd-inline-models first)");
+    return lowerInferenceExport(module, exportOp, model, stageData, kdrtExport, builder);
+  }
+
+  /// The data an inference export is evaluated on when the exported plan
+  /// runs: that of an evaluation of the same model (its split and
+  /// metrics), else the split the model was last trained on.
+  static void inferenceData(ModuleOp module, ModelOp model, const std::pair<std::string, std::string> &stageData,
+                            rt::ExportOp kdrtExport) {
+    Builder b(module.getContext());
+    std::string data = stageData.first, split = stageData.second;
+    SmallVector<StringRef> metrics = {"accuracy"};
+    for (auto evaluate : module.getOps<EvaluateOp>())
+      if (evaluate.getModel() == model.getSymName() && evaluate.getBody().empty()) {
+        data = evaluate.getData().str();
+        split = evaluate.getSplit().str();
+        metrics.clear();
+        for (StringRef metric : evaluate.getMetrics().getAsValueRange<StringAttr>())
+          if (metric != "per_class")
+            metrics.push_back(metric);
+        break;
+      }
+    auto datasets = module.getOps<DatasetOp>();
+    if (data.empty() && !datasets.empty())
+      data = (*datasets.begin()).getSymName().str();
+    kdrtExport.setDataAttr(b.getStringAttr(data));
+    kdrtExport.setSplitAttr(b.getStringAttr(split));
+    kdrtExport.setMetricsAttr(b.getStrArrayAttr(metrics));
+  }
+
+  LogicalResult lowerInferenceExport(ModuleOp module, ExportOp exportOp, ModelOp model,
+                                     const std::pair<std::string, std::string> &stageData, rt::ExportOp kdrtExport,
+                                     OpBuilder &builder) {
+    auto plannedBatch = exportOp->getAttrOfType<IntegerAttr>("plan_batch");
+    auto planned = exportOp->getAttrOfType<IntegerAttr>("arena_bytes");
+    if (!plannedBatch || !planned)
+      return exportOp.emitError("an export to .kdx has no memory plan (run --kd-plan-memory first)");
+    int64_t batch = plannedBatch.getInt();
+    inferenceData(module, model, stageData, kdrtExport);
+    Block *body = new Block();
+    kdrtExport.getBody().push_back(body);
+    OpBuilder inner = OpBuilder::atBlockBegin(body);
+    GraphLowering graph(inner, batch, /*training=*/false);
+    graph.reserveArena(planned.getInt());
+    Value output;
+    for (Operation &op : exportOp.getBody().front()) {
+      if (failed(graph.lower(&op)))
+        return failure();
+      if (auto yield = dyn_cast<YieldOp>(op))
+        output = graph.operand(yield.getValue());
+    }
+    if (!output)
+      return exportOp.emitError("an export's inference program yields no value");
+    // A model whose input is smaller or larger than the data set's images
+    // reads them resized, as its stages do.
+    auto dataset = SymbolTable::lookupNearestSymbolFrom<DatasetOp>(
+        module, FlatSymbolRefAttr::get(module.getContext(), *kdrtExport.getData()));
+    auto inputType = cast<RankedTensorType>(model.getInput().getType());
+    if (dataset && inputType.getRank() == 4 && dataset.getImageShape().size() == 3) {
+      ArrayRef<int64_t> image = dataset.getImageShape();
+      if (image[0] != inputType.getDimSize(1))
+        return exportOp.emitError() << "model '" << userName(module, model.getSymName()) << "' reads "
+                                    << inputType.getDimSize(1) << " channels, the data '" << dataset.getSymName()
+                                    << "' has " << image[0];
+      if (image[1] != inputType.getDimSize(2) || image[2] != inputType.getDimSize(3))
+        for (auto load : body->getOps<rt::LoadBatchOp>())
+          load.setTransformAttr(inner.getDictionaryAttr(
+              {inner.getNamedAttr("op", inner.getStringAttr("resize")),
+               inner.getNamedAttr("h", inner.getI64IntegerAttr(inputType.getDimSize(2))),
+               inner.getNamedAttr("w", inner.getI64IntegerAttr(inputType.getDimSize(3)))}));
+    }
+    inner.create<rt::OutputOp>(exportOp.getLoc(), output);
+    kdrtExport.setBatchAttr(builder.getI64IntegerAttr(batch));
+    kdrtExport.setArenaBytesAttr(builder.getI64IntegerAttr(std::max(graph.arenaBytes(), planned.getInt())));
     return success();
   }
 };

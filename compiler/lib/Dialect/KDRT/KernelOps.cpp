@@ -46,6 +46,14 @@ LogicalResult kd::rt::verifyKernelOp(Operation *op, StringRef inSignature, Strin
     return failure();
   // Kernels write buffers and gradients, never a parameter's value in place
   // (batch-norm running statistics are inputs the runtime updates itself).
+  // A batch-norm fold is the exception that proves it: it writes parameters
+  // of the plan a .kdx export writes, not of this one.
+  if (isa<FoldBatchNormOp>(op)) {
+    for (Value out : outs)
+      if (!isa_and_nonnull<ParamOp>(out.getDefiningOp()))
+        return op->emitOpError("writes the exported plan's parameters (kdrt.param), not buffers");
+    return success();
+  }
   for (Value out : outs)
     if (Operation *def = out.getDefiningOp(); def && isa<ParamOp>(def))
       return op->emitOpError("writes the parameter '") << cast<ParamOp>(def).getName()

@@ -93,9 +93,22 @@ LogicalResult EvaluateOp::verify() {
 }
 
 LogicalResult ExportOp::verify() {
-  if (getFormat() != "safetensors")
-    return emitOpError() << "unknown format '" << getFormat() << "' (expected safetensors)";
+  if (getFormat() != "safetensors" && getFormat() != "kdx")
+    return emitOpError() << "unknown format '" << getFormat() << "' (expected safetensors or kdx)";
   if (getParams().empty())
     return emitOpError("exports no parameters");
-  return success();
+  bool inference = !getBody().empty();
+  if (inference != (getFormat() == "kdx"))
+    return emitOpError(inference ? "only a kdx export carries an inference program"
+                                 : "a kdx export carries its inference program as its body");
+  if (!inference)
+    return success();
+  if (!getData() || !getSplit() || !getBatch() || !getMetrics() || !getArenaBytes())
+    return emitOpError("a kdx export needs data, split, batch, metrics and arena_bytes");
+  if (*getBatch() <= 0)
+    return emitOpError("batch must be positive");
+  Block &body = getBody().front();
+  if (body.empty() || !isa<OutputOp>(body.back()))
+    return emitOpError("body must end in kdrt.output");
+  return verifyArena(getOperation(), getBody(), *getArenaBytes());
 }

@@ -169,8 +169,8 @@ def KD_EvaluateOp : KD_Op<"evaluate", [DeclareOpInterfaceMethods<SymbolUserOpInt
   }];
 }
 
-def KD_YieldOp : KD_Op<"yield", [Terminator, HasParent<"EvaluateOp">, Pure]> {
-  let summary = "The value an evaluation body computes";
+def KD_YieldOp : KD_Op<"yield", [Terminator, ParentOneOf<["EvaluateOp", "ExportOp"]>, Pure]> {
+  let summary = "The value an evaluation body or an inference export computes";
   let description = [{
     ```mlir
     kd.yield %loss : tensor<f32>
@@ -181,14 +181,25 @@ def KD_YieldOp : KD_Op<"yield", [Terminator, HasParent<"EvaluateOp">, Pure]> {
 }
 
 def KD_ExportOp : KD_Op<"export", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
-  let summary = "Writes a model's parameters to a file";
+  let summary = "Writes a model's parameters, or an inference plan of it, to a file";
   let description = [{
+    Format `safetensors` writes the parameters. Format `kdx` writes a
+    self-contained inference plan: --kd-inline-models gives the export the
+    model's inference program as its body (`using`), an inference graph
+    like an evaluation body, which the later passes fold, fuse and plan.
+
     ```mlir
     kd.export @S_model to "student.safetensors" format "safetensors"
+    kd.export @S_model to "student.kdx" format "kdx" using {
+      %x = kd.batch_input : tensor<?x1x28x28xf32>
+      ...
+      kd.yield %logits : tensor<?x10xf32>
+    }
     ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$model, StrAttr:$path, StrAttr:$format);
-  let assemblyFormat = "$model `to` $path `format` $format attr-dict";
+  let regions = (region MaxSizedRegion<1>:$body);
+  let assemblyFormat = "$model `to` $path `format` $format attr-dict (`using` $body^)?";
 }
 
 #endif // KD_DIALECT_KD_KDPROGRAMOPS_TD

@@ -178,6 +178,10 @@ def KDRT_EnsembleCombineOp : KDRT_KernelOp<"ensemble_combine", "+oo", "r",
     "Teacher ensemble logits: the weighted mixture of the members' softened predictions",
     (ins StrAttr:$weighting, F64Attr:$temperature)>;
 
+def KDRT_FoldBatchNormOp : KDRT_KernelOp<"fold_batch_norm", "rorrrr", "rr",
+    "An inference batch norm folded into the layer before it, run once when a .kdx export is written: ins the layer's weight and optional bias, gamma, beta and the running statistics (the trained plan's parameters), outs the folded weight and bias (the exported plan's)",
+    (ins F64Attr:$eps)>;
+
 def KDRT_ScaleAddOp : KDRT_KernelOp<"scale_add", "+", "r",
     "Weighted sum out = sum_i scales[i] * in[i] + bias of loss values, gradients or predictions",
     (ins DenseF64ArrayAttr:$scales, OptionalAttr<F64Attr>:$bias)>;

@@ -120,8 +120,8 @@ def KDRT_EvaluateOp : KDRT_Op<"evaluate", [SingleBlock, NoRegionArguments]> {
   let hasVerifier = 1;
 }
 
-def KDRT_OutputOp : KDRT_Op<"output", [Terminator, HasParent<"EvaluateOp">]> {
-  let summary = "The buffer an evaluation scores";
+def KDRT_OutputOp : KDRT_Op<"output", [Terminator, ParentOneOf<["EvaluateOp", "ExportOp"]>]> {
+  let summary = "The buffer an evaluation scores, or an inference export's logits";
   let description = [{
     ```mlir
     kdrt.output %logits : memref<256x10xf32>
@@ -131,18 +131,37 @@ def KDRT_OutputOp : KDRT_Op<"output", [Terminator, HasParent<"EvaluateOp">]> {
   let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
-def KDRT_ExportOp : KDRT_Op<"export"> {
-  let summary = "Writes parameters to a file after a stage";
+def KDRT_ExportOp : KDRT_Op<"export", [NoRegionArguments]> {
+  let summary = "Writes parameters, or a self-contained inference plan, to a file after a stage";
   let description = [{
+    A `safetensors` export writes `params`. A `kdx` export writes a plan of
+    its own whose one evaluation is the body: the model's inference program
+    for `batch` images (memory-planned in `arena_bytes`), evaluated on
+    `data` / `split` with `metrics` when that plan runs. In the body,
+    `kdrt.fold_batch_norm` reads parameters of this plan (the trained
+    weights and running statistics) and writes parameters of the exported
+    one; every other `kdrt.param` names a parameter of the exported plan,
+    which is the trained parameter of the same name when no fold writes it.
+
     ```mlir
     kdrt.export "S" to "student.safetensors" format "safetensors"
         params ["S/linear0.weight"] after "distill"
+    kdrt.export "S" to "student.kdx" format "kdx" params [...] after "distill"
+        attributes {data = "fmnist", split = "test", batch = 256 : i64,
+                    metrics = ["accuracy"], arena_bytes = 1024 : i64} {
+      ...
+      kdrt.output %logits : memref<256x10xf32>
+    }
     ```
   }];
   let arguments = (ins StrAttr:$model, StrAttr:$path, StrAttr:$format,
-                       StrArrayAttr:$params, StrAttr:$after_stage);
+                       StrArrayAttr:$params, StrAttr:$after_stage,
+                       OptionalAttr<StrAttr>:$data, OptionalAttr<StrAttr>:$split,
+                       OptionalAttr<I64Attr>:$batch, OptionalAttr<StrArrayAttr>:$metrics,
+                       OptionalAttr<I64Attr>:$arena_bytes);
+  let regions = (region MaxSizedRegion<1>:$body);
   let assemblyFormat = [{
-    $model `to` $path `format` $format `params` $params `after` $after_stage attr-dict
+    $model `to` $path `format` $format `params` $params `after` $after_stage attr-dict-with-keyword ($body^)?
   }];
   let hasVerifier = 1;
 }
