@@ -730,9 +730,14 @@ void Sema::checkTopStatement(const StatementDecl &decl) {
     x.path = path->value;
     size_t dot = x.path.rfind('.');
     std::string ext = dot == std::string::npos ? "" : x.path.substr(dot + 1);
-    if (ext != "safetensors" && ext != "kdx" && ext != "onnx") {
+    if (ext == "onnx") {
+      diags.error(to->value->range, "export to .onnx is not supported yet; export .safetensors (PyTorch loads it, "
+                                    "see bench/pytorch) or .kdx");
+      return;
+    }
+    if (ext != "safetensors" && ext != "kdx") {
       std::string msg = "unknown export format '" + (ext.empty() ? x.path : "." + ext) +
-                        "'; expected .safetensors, .kdx or .onnx";
+                        "'; expected .safetensors or .kdx";
       diags.error(to->value->range, msg);
       return;
     }
