@@ -1,8 +1,8 @@
 // RUN: kd-opt --kd-fold-batchnorm -split-input-file %s | FileCheck %s
 
-// An evaluation (inference): the batch norm becomes a fold of the conv's
-// weight and bias computed when the plan runs, and the conv uses it.
-// CHECK-LABEL: kd.evaluate @M
+// An export to .kdx (inference): the batch norm becomes a fold of the conv's
+// weight and bias computed when the export is written, and the conv uses it.
+// CHECK-LABEL: kd.export @M to "m.kdx" format "kdx" using
 // CHECK: %[[X:.*]] = kd.batch_input
 // CHECK: %[[W:.*]] = kd.param "M/conv.weight"
 // CHECK: %[[G:.*]] = kd.param "M/bn.weight"
@@ -13,6 +13,30 @@
 // CHECK: %[[FW:.*]], %[[FB:.*]] = kd.fold_batch_norm %[[W]], %[[G]], %[[B]], %[[MEAN]], %[[VAR]] eps 1.000000e-05
 // CHECK: %[[Y:.*]] = kd.conv2d %[[X]], %[[FW]], %[[FB]] stride [1, 1]
 // CHECK: kd.yield %[[Y]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x1x4x4xf32> {
+  kd.output %x : tensor<?x1x4x4xf32>
+}
+kd.export @M to "m.kdx" format "kdx" using {
+  %x = kd.batch_input : tensor<?x1x4x4xf32>
+  %w = kd.param "M/conv.weight" weight zeros : tensor<8x1x3x3xf32>
+  %c = kd.conv2d %x, %w stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x1x4x4xf32>, tensor<8x1x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %g = kd.param "M/bn.weight" weight ones : tensor<8xf32>
+  %b = kd.param "M/bn.bias" bias zeros : tensor<8xf32>
+  %m = kd.param "M/bn.running_mean" state zeros : tensor<8xf32>
+  %v = kd.param "M/bn.running_var" state ones : tensor<8xf32>
+  %n = kd.batch_norm %c, %g, %b, %m, %v eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  kd.yield %n : tensor<?x8x4x4xf32>
+}
+
+// -----
+
+// An evaluation's program runs on the live weights of the training run
+// (it is not a .kdx export): its batch norms stay.
+// CHECK-LABEL: kd.evaluate @M
+// CHECK-NOT: kd.fold_batch_norm
+// CHECK: kd.conv2d
+// CHECK: kd.batch_norm
 kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
 kd.model @M(%x: tensor<?x1x4x4xf32>) -> tensor<?x1x4x4xf32> {
   kd.output %x : tensor<?x1x4x4xf32>

@@ -69,10 +69,15 @@ void foldIntoLayer(BatchNormOp norm) {
 
 struct KdFoldBatchNorm : kd::impl::KdFoldBatchNormBase<KdFoldBatchNorm> {
   void runOnOperation() override {
+    // Only an export's inference program: its folds run once, when the
+    // export is written. An evaluation's program runs on the live weights
+    // of the training run and keeps its batch norms.
     SmallVector<BatchNormOp> norms;
-    getOperation().walk([&](BatchNormOp norm) {
-      if (graphKindOf(norm) == GraphKind::Inference)
-        norms.push_back(norm);
+    getOperation().walk([&](ExportOp exported) {
+      exported.walk([&](BatchNormOp norm) {
+        if (graphKindOf(norm) == GraphKind::Inference)
+          norms.push_back(norm);
+      });
     });
     for (BatchNormOp norm : norms)
       foldIntoLayer(norm);

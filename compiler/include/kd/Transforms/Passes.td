@@ -157,11 +157,12 @@ def KdFuse : Pass<"kd-fuse", "mlir::ModuleOp"> {
 def KdFoldBatchNorm : Pass<"kd-fold-batchnorm", "mlir::ModuleOp"> {
   let summary = "Folds inference batch norms into the preceding convolution";
   let description = [{
-    In evaluation bodies (inference graphs), a `kd.batch_norm` whose input is
-    a `kd.conv2d` read by nothing else is folded into that convolution: a
-    `kd.fold_batch_norm` computes the scaled weight and shifted bias from the
-    trained parameters when the plan runs, and the convolution uses them.
-    Batch norms of training stages (batch statistics) are left alone.
+    In the inference program of an export to .kdx, a `kd.batch_norm` whose
+    input is a `kd.conv2d` (or a `kd.linear` on [N, C]) read by nothing else
+    is folded into that layer: a `kd.fold_batch_norm` computes the scaled
+    weight and shifted bias from the trained parameters when the export is
+    written, and the layer uses them. Batch norms of training stages (batch
+    statistics) and of evaluations (run on the live weights) are left alone.
 
     ```mlir
     // before
