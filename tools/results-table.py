@@ -60,7 +60,9 @@ def main(runs):
     for run in runs:
         final, manifest = load(run)
         recipe = manifest.get("recipe") or os.path.basename(os.path.normpath(run))
-        entry = recipes.setdefault(recipe, {"seeds": [], "rows": OrderedDict(), "models": {}})
+        entry = recipes.setdefault(recipe, {"seeds": [], "rows": OrderedDict(), "models": {}, "stages": OrderedDict()})
+        for stage in final.get("stages", []):
+            entry["stages"].setdefault(stage["name"], (stage.get("steps"), stage.get("images")))
         entry["seeds"].append(final.get("seed", manifest.get("seed")))
         entry["models"].update(manifest.get("models", {}))
         for ev in final.get("evaluations", []):
@@ -76,6 +78,8 @@ def main(runs):
     for recipe, entry in recipes.items():
         seeds = ", ".join(str(s) for s in entry["seeds"])
         print(f"#### {recipe} (seeds {seeds})\n")
+        stages = ", ".join(f"{name} {steps} steps / {images} images" for name, (steps, images) in entry["stages"].items())
+        print(f"Stages: {stages}.\n")
         print("| model | prediction | params | FLOPs | accuracy % | sensitivity % | specificity % | F1 % |")
         print("|---|---|---|---|---|---|---|---|")
         for (model, using, _split), row in entry["rows"].items():
