@@ -156,8 +156,9 @@ run_kdc() {
   if [ -z "$kdc_reason" ] && ! { [ -x "$kdrt" ] && "$kdrt" --help 2>&1 | grep -q -- '--bench'; }; then
     echo "kdrt infer has no --bench timing mode yet" > "$work/r$round.kdc.infer.unavailable"
   else
-    kdc_step "r$round.kdc.infer" "$kdrt" infer "$work/r$round.hinton.kdx" --bench --json \
-      --threads "$threads" --weights "$work/r$round.kdc.run/hinton_student.safetensors" "${infer_flags[@]}"
+    # The recipe's inference export: the student alone, batch norms folded.
+    kdc_step "r$round.kdc.infer" "$kdrt" infer "$work/r$round.kdc.run/hinton_student.kdx" --bench --json \
+      --threads "$threads" "${infer_flags[@]}"
   fi
 }
 

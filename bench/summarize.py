@@ -25,7 +25,8 @@ HIGHER, LOWER = "higher", "lower"
 
 # kdc stage names -> the benchmark's stage names. The teacher trains in its
 # own stage, named after the instance or its role depending on the compiler.
-KDC_STAGE_ALIASES = {"T": "teacher", "teacher": "teacher", "teacher_T": "teacher", "T.train": "teacher",
+KDC_STAGE_ALIASES = {"T": "teacher", "T_train": "teacher", "teacher": "teacher", "teacher_T": "teacher",
+                     "T.train": "teacher",
                      "scratch": "scratch", "distill": "distill"}
 
 
