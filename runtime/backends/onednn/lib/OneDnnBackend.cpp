@@ -121,13 +121,8 @@ public:
                           Tensor &y) override {
     return onednn::groupNormForward(d, x, g, b, y);
   }
-  Status groupNormBackward(const GroupNormDesc &d, const Tensor &x,
-                           const Tensor *g, const Tensor &dy, Tensor *dx,
-                           Tensor *dg, Tensor *db) override {
-    // gamma/beta gradients sum over samples: the reference's single pass.
-    return reference::groupNormBackward<float>(d, in(x), in(g), in(dy),
-                                               out(dx), out(dg), out(db));
-  }
+  // groupNormBackward: inherited; gamma/beta gradients sum over samples,
+  // the reference's single pass.
 
   // Elementwise and softmax.
   Status activationForward(const ActivationDesc &d, const Tensor &x,
