@@ -16,12 +16,17 @@ Tensor Tensor::owning(Shape shape) {
   return Tensor(data, std::move(shape), std::move(storage));
 }
 
-Tensor Tensor::view(float *data, Shape shape) {
-  return Tensor(data, std::move(shape), nullptr);
+Tensor Tensor::view(float *data, Shape shape, Layout layout) {
+  assert((layout == Layout::RowMajor || shape.rank() == 4) &&
+         "only rank-4 tensors are channels-last");
+  Tensor tensor(data, std::move(shape), nullptr);
+  tensor.layout_ = layout;
+  return tensor;
 }
 
 Tensor Tensor::reshaped(Shape shape) const {
   assert(shape.numElements() == numElements() && "reshape changes size");
+  assert(layout_ == Layout::RowMajor && "reshape of a channels-last tensor");
   return Tensor(data_, std::move(shape), storage_);
 }
 

@@ -1,7 +1,11 @@
 //===- BoundGraph.cpp - A graph's ops on its arena ------------------------===//
 
 #include "kdrt/exec/BoundGraph.h"
+#include "kdrt/exec/LayoutAssignment.h"
 #include "kdrt/plan/PlanIo.h"
+
+#include <cstdlib>
+#include <cstring>
 
 namespace kdrt::exec {
 
@@ -30,6 +34,7 @@ BoundGraph::BoundGraph(
         &extraPrograms)
     : graph(graph), maxBatch(batch), parameters(parameters) {
   tensors.resize(graph.buffers.size());
+  layouts.assign(graph.buffers.size(), Layout::RowMajor);
   for (size_t i = 0; i < graph.buffers.size(); ++i)
     indexOf[graph.buffers[i].id] = i;
 
@@ -37,6 +42,7 @@ BoundGraph::BoundGraph(
   all.emplace_back(path + ".program", &graph.program);
   all.insert(all.end(), extraPrograms.begin(), extraPrograms.end());
   for (const auto &[programPath, program] : all) {
+    programSpecs.push_back(program);
     std::vector<Op> ops;
     for (size_t i = 0; i < program->size(); ++i) {
       const plan::OpSpec &spec = (*program)[i];
@@ -77,6 +83,12 @@ Status BoundGraph::allocate(Backend &backend) {
   KDRT_RETURN_IF_ERROR(
       backend.allocate(std::max<uint64_t>(graph.arenaBytes, 64), &arena));
   owner = &backend;
+  const char *setting = std::getenv("KDRT_CHANNELS_LAST");
+  bool channelsLast = backend.acceptsChannelsLast() &&
+                      !(setting && std::strcmp(setting, "0") == 0);
+  layouts = channelsLast ? assignLayouts(graph, programSpecs, rowMajor)
+                         : std::vector<Layout>(graph.buffers.size(),
+                                               Layout::RowMajor);
   setBatch(maxBatch);
   return Status::success();
 }
@@ -99,7 +111,7 @@ void BoundGraph::setBatch(int64_t count) {
     if (!dims.empty() && dims[0] == maxBatch)
       dims[0] = count;
     tensors[i] = Tensor::view(reinterpret_cast<float *>(base + spec.offset),
-                              Shape(dims));
+                              Shape(dims), layouts[i]);
   }
 }
 

@@ -127,6 +127,9 @@ Status Session::bind() {
     }
     stageGraphs.push_back(std::make_unique<BoundGraph>(
         stage.graph, stage.batch, *store, planPath, path, extra));
+    stageGraphs.back()->keepRowMajor(stage.lossBuffer);
+    for (const plan::CacheOutput &output : stage.teacherCache.outputs)
+      stageGraphs.back()->keepRowMajor(output.buffer);
   }
   for (size_t e = 0; e < p.evaluations.size(); ++e) {
     const plan::EvaluationSpec &evaluation = p.evaluations[e];
@@ -137,6 +140,7 @@ Status Session::bind() {
                        evaluation.batch, path + ".output.buffer");
     evaluationGraphs.push_back(std::make_unique<BoundGraph>(
         evaluation.graph, evaluation.batch, *store, planPath, path));
+    evaluationGraphs.back()->keepRowMajor(evaluation.outputBuffer);
   }
   teacherCache.resize(p.stages.size());
   return bindInferenceExports();

@@ -99,6 +99,13 @@ public:
   /// Short stable name: "reference", "onednn", "cudnn".
   virtual const char *name() const = 0;
 
+  /// Whether the entries that take activations (conv2d, batch norm,
+  /// pooling, activations, add / mul of equal shapes) accept rank-4 tensors
+  /// in Layout::ChannelsLast. The executor places activations channels-last
+  /// only where this says so (runtime/exec/lib/LayoutAssignment.cpp); every
+  /// other entry always sees row-major tensors.
+  virtual bool acceptsChannelsLast() const { return false; }
+
   //===--------------------------------------------------------------------===//
   // Memory
   //===--------------------------------------------------------------------===//

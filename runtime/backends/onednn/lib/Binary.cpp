@@ -55,12 +55,16 @@ void reduceSum(DnnContext &ctx, const memory &src, const memory &dst) {
   struct Entry {
     dnnl::reduction primitive;
   };
+  // Keyed on the layouts too: a channels-last gradient sums the same way
+  // but is described differently.
+  memory::desc srcDesc = src.get_desc(), dstDesc = dst.get_desc();
   CacheKey key("reduce_sum");
-  key.add(srcDims).add(dstDims);
+  key.addBytes(&srcDesc.data, sizeof(srcDesc.data))
+      .addBytes(&dstDesc.data, sizeof(dstDesc.data));
   const Entry &entry = ctx.cache.getOrCreate<Entry>(key, [&] {
     return Entry{dnnl::reduction(dnnl::reduction::primitive_desc(
-        dnnl::reduction::desc(algorithm::reduction_sum, plainDesc(srcDims),
-                              plainDesc(dstDims), 0.0f, 0.0f),
+        dnnl::reduction::desc(algorithm::reduction_sum, srcDesc, dstDesc,
+                              0.0f, 0.0f),
         ctx.engine))};
   });
   entry.primitive.execute(ctx.stream,

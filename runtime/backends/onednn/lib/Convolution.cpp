@@ -2,8 +2,9 @@
 //
 // Forward (with bias and fused post-ops), backward data and backward weights
 // (+bias). Activations and weights are described with format_tag::any so
-// oneDNN picks its blocked layouts; plain tensors are reordered in and out
-// at the boundary. Weights are reordered on every call: the runtime gives a
+// oneDNN picks its layouts; a tensor in another layout (row-major, or
+// channels-last where the primitive chose a blocked one) is reordered in
+// and out at the boundary, one already in the chosen layout is used as is. Weights are reordered on every call: the runtime gives a
 // weight buffer no version, so a cached reorder could go stale after an
 // optimizer step.
 //
@@ -33,6 +34,15 @@ struct ConvGeometry {
   /// Plain layout of the runtime's [O, C/g, KH, KW] weight, seen with
   /// oneDNN's leading group dimension when groups > 1.
   memory::desc plainWeights;
+  /// Whether the backward primitives are asked for channels-last
+  /// activations (the executor's layout) instead of choosing their own:
+  /// oneDNN's default choice for the backward is a blocked layout, which
+  /// would cost two reorders per call on channels-last tensors.
+  bool channelsLast = false;
+  memory::desc activation(const Dims &dims) const {
+    return channelsLast ? layoutDesc(dims, Layout::ChannelsLast)
+                        : anyDesc(dims);
+  }
 };
 
 ConvGeometry geometryOf(const Conv2dDesc &desc, const Shape &input,
@@ -69,7 +79,7 @@ ConvGeometry geometryOf(const Conv2dDesc &desc, const Shape &input,
 CacheKey keyOf(const char *op, const ConvGeometry &g) {
   CacheKey key(op);
   key.add(g.src).add(g.weights).add(g.dst).add(g.strides).add(g.dilates)
-      .add(g.padL).add(g.padR);
+      .add(g.padL).add(g.padR).add(int64_t(g.channelsLast));
   return key;
 }
 
@@ -77,12 +87,12 @@ convolution_forward::desc forwardDesc(const ConvGeometry &g, prop_kind kind,
                                       bool withBias) {
   if (withBias)
     return convolution_forward::desc(
-        kind, algorithm::convolution_direct, anyDesc(g.src),
-        anyDesc(g.weights), anyDesc(g.bias), anyDesc(g.dst), g.strides,
+        kind, algorithm::convolution_direct, g.activation(g.src),
+        anyDesc(g.weights), anyDesc(g.bias), g.activation(g.dst), g.strides,
         g.dilates, g.padL, g.padR);
   return convolution_forward::desc(kind, algorithm::convolution_direct,
-                                   anyDesc(g.src), anyDesc(g.weights),
-                                   anyDesc(g.dst), g.strides, g.dilates,
+                                   g.activation(g.src), anyDesc(g.weights),
+                                   g.activation(g.dst), g.strides, g.dilates,
                                    g.padL, g.padR);
 }
 
@@ -122,6 +132,10 @@ Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
     PostOpChain fusedChain = fused.expressible ? desc.postOps : PostOpChain();
     if (!fused.expressible)
       fused = FusedPostOps();
+    if (!fused.expressible && output.channelsLast())
+      return Status::internal("conv2d: a post-op chain oneDNN cannot express "
+                              "runs on the host, which needs a row-major "
+                              "output");
 
     CacheKey key = keyOf("conv_fwd", g);
     key.add(int64_t(bias != nullptr));
@@ -184,10 +198,12 @@ Status conv2dBackward(DnnContext &ctx, const Conv2dDesc &desc,
       if (output->shape() != expected)
         return reference::shapeError(op, "output must have shape " +
                                              expected.toString());
-      gradPre = Tensor::owning(expected);
+      // Elementwise, so in the layout output and gradOutput share.
+      gradPre = Tensor::owning(expected).withLayout(gradOutput.layout());
       postOpGradient(desc.postOps, *output, gradOutput, gradPre);
     }
     memory userGradOut = wrap(ctx, gradPre);
+    g.channelsLast = input.channelsLast() && gradPre.channelsLast();
 
     struct HintEntry {
       convolution_forward::primitive_desc pd;
@@ -209,8 +225,9 @@ Status conv2dBackward(DnnContext &ctx, const Conv2dDesc &desc,
           keyOf("conv_bwd_data", g).add(int64_t(withBias)), [&] {
             convolution_backward_data::primitive_desc pd(
                 convolution_backward_data::desc(
-                    algorithm::convolution_direct, anyDesc(g.src),
-                    anyDesc(g.weights), anyDesc(g.dst), g.strides, g.dilates,
+                    algorithm::convolution_direct, g.activation(g.src),
+                    anyDesc(g.weights), g.activation(g.dst), g.strides,
+                    g.dilates,
                     g.padL, g.padR),
                 ctx.engine, hint.pd);
             return DataEntry{pd, convolution_backward_data(pd)};
@@ -237,12 +254,13 @@ Status conv2dBackward(DnnContext &ctx, const Conv2dDesc &desc,
             auto opDesc =
                 withBias
                     ? convolution_backward_weights::desc(
-                          algorithm::convolution_direct, anyDesc(g.src),
-                          anyDesc(g.weights), anyDesc(g.bias), anyDesc(g.dst),
+                          algorithm::convolution_direct, g.activation(g.src),
+                          anyDesc(g.weights), anyDesc(g.bias),
+                          g.activation(g.dst),
                           g.strides, g.dilates, g.padL, g.padR)
                     : convolution_backward_weights::desc(
-                          algorithm::convolution_direct, anyDesc(g.src),
-                          anyDesc(g.weights), anyDesc(g.dst), g.strides,
+                          algorithm::convolution_direct, g.activation(g.src),
+                          anyDesc(g.weights), g.activation(g.dst), g.strides,
                           g.dilates, g.padL, g.padR);
             convolution_backward_weights::primitive_desc pd(opDesc, ctx.engine,
                                                             hint.pd);

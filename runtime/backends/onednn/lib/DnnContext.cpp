@@ -53,4 +53,35 @@ void OutputMemory::commit(DnnContext &ctx) {
         .execute(ctx.stream, primitive_, user_);
 }
 
+void reorderInto(DnnContext &ctx, const Tensor &from, const Tensor &to) {
+  memory source = wrap(ctx, from), target = wrap(ctx, to);
+  cachedReorder(ctx, source.get_desc(), target.get_desc())
+      .execute(ctx.stream, source, target);
+}
+
+const Tensor &SameLayout::in(const Tensor &tensor) {
+  if (tensor.layout() == target_ || tensor.rank() != 4)
+    return tensor;
+  auto copy = std::make_unique<Tensor>(
+      Tensor::owning(tensor.shape()).withLayout(target_));
+  reorderInto(ctx_, tensor, *copy);
+  inputs_.push_back(std::move(copy));
+  return *inputs_.back();
+}
+
+Tensor &SameLayout::out(Tensor &tensor) {
+  if (tensor.layout() == target_ || tensor.rank() != 4)
+    return tensor;
+  auto temp = std::make_unique<Tensor>(
+      Tensor::owning(tensor.shape()).withLayout(target_));
+  outputs_.emplace_back(&tensor, std::move(temp));
+  return *outputs_.back().second;
+}
+
+void SameLayout::commit() {
+  for (auto &[tensor, temp] : outputs_)
+    reorderInto(ctx_, *temp, *tensor);
+  ctx_.stream.wait();
+}
+
 } // namespace kdrt::onednn

@@ -1,8 +1,8 @@
 //===- DnnContext.h - Engine, stream, cache and memory helpers --*- C++ -*-===//
 //
 // What every oneDNN op implementation shares: the CPU engine, the one stream,
-// the primitive cache, and the conversions between runtime Tensors (plain
-// row-major fp32) and oneDNN memories.
+// the primitive cache, and the conversions between runtime Tensors (fp32,
+// row-major or, for rank-4 activations, channels-last) and oneDNN memories.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,8 +16,10 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace kdrt::onednn {
 
@@ -33,12 +35,26 @@ struct DnnContext {
 
 inline Dims dimsOf(const Shape &shape) { return Dims(shape.dims()); }
 
-/// Row-major fp32 descriptor of `dims` (the runtime's only layout).
+/// Row-major fp32 descriptor of `dims`.
 inline memory::desc plainDesc(const Dims &dims) {
   Dims strides(dims.size(), 1);
   for (size_t d = dims.size(); d-- > 1;)
     strides[d - 1] = strides[d] * dims[d];
   return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+/// fp32 descriptor of `dims` stored in `layout` (channels-last: rank 4,
+/// N, H, W, C in memory).
+inline memory::desc layoutDesc(const Dims &dims, Layout layout) {
+  if (layout == Layout::ChannelsLast && dims.size() == 4)
+    return memory::desc(dims, memory::data_type::f32,
+                        memory::format_tag::nhwc);
+  return plainDesc(dims);
+}
+
+/// The descriptor of a tensor's data as it lies in memory.
+inline memory::desc descOf(const Tensor &tensor) {
+  return layoutDesc(dimsOf(tensor.shape()), tensor.layout());
 }
 
 /// A descriptor that lets the primitive choose the layout.
@@ -53,7 +69,7 @@ inline memory wrap(DnnContext &ctx, const memory::desc &desc,
   return memory(desc, ctx.engine, const_cast<float *>(data));
 }
 inline memory wrap(DnnContext &ctx, const Tensor &tensor) {
-  return wrap(ctx, plainDesc(dimsOf(tensor.shape())), tensor.data());
+  return wrap(ctx, descOf(tensor), tensor.data());
 }
 
 /// A cached reorder between two layouts.
@@ -80,6 +96,32 @@ public:
 private:
   memory user_, primitive_;
 };
+
+/// Puts the tensors of one call into one layout, for kernels that read
+/// their data and gradients alike (batch norm, pooling, elementwise): an
+/// operand already in `target` is used in place; any other is reordered
+/// into a temporary (inputs on in(), outputs on commit()). The executor
+/// places most neighbours alike, so this runs only where a row-major
+/// consumer meets a channels-last producer.
+class SameLayout {
+public:
+  SameLayout(DnnContext &ctx, Layout target) : ctx_(ctx), target_(target) {}
+  const Tensor &in(const Tensor &tensor);
+  const Tensor *in(const Tensor *tensor) { return tensor ? &in(*tensor) : nullptr; }
+  Tensor &out(Tensor &tensor);
+  Tensor *out(Tensor *tensor) { return tensor ? &out(*tensor) : nullptr; }
+  /// Writes every temporary output into its tensor.
+  void commit();
+
+private:
+  DnnContext &ctx_;
+  Layout target_;
+  std::vector<std::unique_ptr<Tensor>> inputs_;
+  std::vector<std::pair<Tensor *, std::unique_ptr<Tensor>>> outputs_;
+};
+
+/// Copies `from` into `to` (same shape), converting the layout.
+void reorderInto(DnnContext &ctx, const Tensor &from, const Tensor &to);
 
 /// Runs `body` and turns oneDNN exceptions into Status: a primitive oneDNN
 /// cannot create for these attributes is an unimplemented case, anything

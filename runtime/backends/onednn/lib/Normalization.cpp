@@ -41,17 +41,20 @@ struct BnForwardEntry {
   dnnl::batch_normalization_forward primitive;
 };
 
-const BnForwardEntry &bnForward(DnnContext &ctx, const Dims &dims, double eps,
-                                bool training) {
+/// `layout` is that of the data and of its gradients: the primitive reads
+/// and writes them in one layout (row-major, or channels-last where the
+/// executor placed the activations so).
+const BnForwardEntry &bnForward(DnnContext &ctx, const Dims &dims,
+                                Layout layout, double eps, bool training) {
   CacheKey key("batch_norm_fwd");
-  key.add(dims).add(eps).add(int64_t(training));
+  key.add(dims).add(int64_t(layout)).add(eps).add(int64_t(training));
   return ctx.cache.getOrCreate<BnForwardEntry>(key, [&] {
     normalization_flags flags =
         training ? kAffine : kAffine | normalization_flags::use_global_stats;
     BnForwardPd pd(dnnl::batch_normalization_forward::desc(
                        training ? prop_kind::forward_training
                                 : prop_kind::forward_inference,
-                       plainDesc(dims), float(eps), flags),
+                       layoutDesc(dims, layout), float(eps), flags),
                    ctx.engine);
     return BnForwardEntry{pd, dnnl::batch_normalization_forward(pd)};
   });
@@ -84,8 +87,10 @@ Status batchNormForward(DnnContext &ctx, const BatchNormDesc &desc,
                                                output.shape(), shape));
     KDRT_RETURN_IF_ERROR(checkTrainingCount(desc, shape));
     int64_t channels = shape[1];
-    const BnForwardEntry &entry =
-        bnForward(ctx, dimsOf(shape), desc.eps, desc.training);
+    if (output.layout() != input.layout())
+      return Status::internal("batch_norm: input and output differ in layout");
+    const BnForwardEntry &entry = bnForward(ctx, dimsOf(shape), input.layout(),
+                                            desc.eps, desc.training);
     Args args{{DNNL_ARG_SRC, wrap(ctx, input)},
               {DNNL_ARG_DST, wrap(ctx, output)},
               {DNNL_ARG_SCALE, wrap(ctx, gamma)},
@@ -144,14 +149,21 @@ Status batchNormBackward(DnnContext &ctx, const BatchNormDesc &desc,
     KDRT_RETURN_IF_ERROR(checkTrainingCount(desc, shape));
     int64_t channels = shape[1];
     Dims dims = dimsOf(shape);
-    const BnForwardEntry &forward = bnForward(ctx, dims, desc.eps, true);
+    Layout layout = input.layout();
+    if (gradOutput.layout() != layout ||
+        (gradInput && gradInput->layout() != layout))
+      return Status::internal(
+          "batch_norm: input and gradients differ in layout");
+    memory::desc data = layoutDesc(dims, layout);
+    const BnForwardEntry &forward =
+        bnForward(ctx, dims, layout, desc.eps, true);
 
     memory mean = wrap(ctx, runningMean), variance = wrap(ctx, runningVar);
     if (desc.training) {
       // Recompute the batch statistics the forward normalized with.
       mean = scratch(ctx, channels);
       variance = scratch(ctx, channels);
-      memory discarded(plainDesc(dims), ctx.engine);
+      memory discarded(data, ctx.engine);
       memory shift = filled(ctx, channels, 0.0f);
       forward.primitive.execute(ctx.stream,
                                 {{DNNL_ARG_SRC, wrap(ctx, input)},
@@ -167,24 +179,24 @@ Status batchNormBackward(DnnContext &ctx, const BatchNormDesc &desc,
       dnnl::batch_normalization_backward primitive;
     };
     CacheKey key("batch_norm_bwd");
-    key.add(dims).add(desc.eps).add(int64_t(desc.training));
+    key.add(dims).add(int64_t(layout)).add(desc.eps)
+        .add(int64_t(desc.training));
     const BackwardEntry &entry = ctx.cache.getOrCreate<BackwardEntry>(key, [&] {
       normalization_flags flags =
           desc.training ? kAffine
                         : kAffine | normalization_flags::use_global_stats;
       BnForwardPd hint(dnnl::batch_normalization_forward::desc(
-                           prop_kind::forward_training, plainDesc(dims),
+                           prop_kind::forward_training, data,
                            float(desc.eps), flags),
                        ctx.engine);
       dnnl::batch_normalization_backward::primitive_desc pd(
           dnnl::batch_normalization_backward::desc(
-              prop_kind::backward, plainDesc(dims), plainDesc(dims),
-              float(desc.eps), flags),
+              prop_kind::backward, data, data, float(desc.eps), flags),
           ctx.engine, hint);
       return BackwardEntry{pd, dnnl::batch_normalization_backward(pd)};
     });
-    memory diffSrc = gradInput ? wrap(ctx, *gradInput)
-                               : memory(plainDesc(dims), ctx.engine);
+    memory diffSrc =
+        gradInput ? wrap(ctx, *gradInput) : memory(data, ctx.engine);
     memory diffScale =
         gradGamma ? wrap(ctx, *gradGamma) : scratch(ctx, channels);
     memory diffShift = gradBeta ? wrap(ctx, *gradBeta) : scratch(ctx, channels);

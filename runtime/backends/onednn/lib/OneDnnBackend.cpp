@@ -3,6 +3,9 @@
 // Host memory, the OpenMP thread count, and one forwarding line per entry:
 // to a oneDNN primitive (Ops.h), an OpenMP loop (HostKernels.cpp) or the
 // reference kernel (the table in OneDnnBackend.h says which and why).
+// Entries that read data and gradients in one layout (batch norm, pooling,
+// activations, add / mul) first bring any operand in another layout over
+// (onednn::SameLayout); convolutions describe each operand as it lies.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +36,8 @@ public:
     threads_ = 1;
 #endif
   }
+
+  bool acceptsChannelsLast() const override { return true; }
 
   PrimitiveCacheStats cacheStats() const override {
     return ctx_.cache.stats();
@@ -97,14 +102,22 @@ public:
   Status batchNormForward(const BatchNormDesc &d, const Tensor &x,
                           const Tensor &g, const Tensor &b, Tensor &mean,
                           Tensor &var, Tensor &y) override {
-    return onednn::batchNormForward(ctx_, d, x, g, b, mean, var, y);
+    onednn::SameLayout one(ctx_, x.layout());
+    Tensor &out = one.out(y);
+    KDRT_RETURN_IF_ERROR(
+        onednn::batchNormForward(ctx_, d, x, g, b, mean, var, out));
+    one.commit();
+    return Status::success();
   }
   Status batchNormBackward(const BatchNormDesc &d, const Tensor &x,
                            const Tensor &g, const Tensor &mean,
                            const Tensor &var, const Tensor &dy, Tensor *dx,
                            Tensor *dg, Tensor *db) override {
-    return onednn::batchNormBackward(ctx_, d, x, g, mean, var, dy, dx, dg,
-                                     db);
+    onednn::SameLayout one(ctx_, x.layout());
+    KDRT_RETURN_IF_ERROR(onednn::batchNormBackward(
+        ctx_, d, x, g, mean, var, one.in(dy), one.out(dx), dg, db));
+    one.commit();
+    return Status::success();
   }
   Status layerNormForward(const LayerNormDesc &d, const Tensor &x,
                           const Tensor *g, const Tensor *b,
@@ -127,11 +140,18 @@ public:
   // Elementwise and softmax.
   Status activationForward(const ActivationDesc &d, const Tensor &x,
                            Tensor &y) override {
-    return onednn::activationForward(ctx_, d, x, y);
+    onednn::SameLayout one(ctx_, x.layout());
+    KDRT_RETURN_IF_ERROR(onednn::activationForward(ctx_, d, x, one.out(y)));
+    one.commit();
+    return Status::success();
   }
   Status activationBackward(const ActivationDesc &d, const Tensor &x,
                             const Tensor &dy, Tensor &dx) override {
-    return onednn::activationBackward(ctx_, d, x, dy, dx);
+    onednn::SameLayout one(ctx_, x.layout());
+    KDRT_RETURN_IF_ERROR(onednn::activationBackward(ctx_, d, x, one.in(dy),
+                                                    one.out(dx)));
+    one.commit();
+    return Status::success();
   }
   Status softmaxForward(const SoftmaxDesc &d, const Tensor &x,
                         Tensor &y) override {
@@ -145,11 +165,18 @@ public:
   // Pooling and resizing.
   Status pool2dForward(const Pool2dDesc &d, const Tensor &x,
                        Tensor &y) override {
-    return onednn::pool2dForward(ctx_, d, x, y);
+    onednn::SameLayout one(ctx_, x.layout());
+    KDRT_RETURN_IF_ERROR(onednn::pool2dForward(ctx_, d, x, one.out(y)));
+    one.commit();
+    return Status::success();
   }
   Status pool2dBackward(const Pool2dDesc &d, const Tensor &x, const Tensor &dy,
                         Tensor &dx) override {
-    return onednn::pool2dBackward(ctx_, d, x, dy, dx);
+    onednn::SameLayout one(ctx_, x.layout());
+    KDRT_RETURN_IF_ERROR(
+        onednn::pool2dBackward(ctx_, d, x, one.in(dy), one.out(dx)));
+    one.commit();
+    return Status::success();
   }
   Status adaptivePoolForward(const AdaptivePoolDesc &d, const Tensor &x,
                              Tensor &y) override {
@@ -175,11 +202,20 @@ public:
   // Plumbing.
   Status binaryForward(const BinaryDesc &d, const Tensor &a, const Tensor &b,
                        Tensor &y) override {
-    return onednn::binaryForward(ctx_, d, a, b, y);
+    onednn::SameLayout one(ctx_, elementwiseLayout(a, b));
+    KDRT_RETURN_IF_ERROR(
+        onednn::binaryForward(ctx_, d, one.in(a), one.in(b), one.out(y)));
+    one.commit();
+    return Status::success();
   }
   Status binaryBackward(const BinaryDesc &d, const Tensor &a, const Tensor &b,
                         const Tensor &dy, Tensor *da, Tensor *db) override {
-    return onednn::binaryBackward(ctx_, d, a, b, dy, da, db);
+    onednn::SameLayout one(ctx_, elementwiseLayout(a, b));
+    KDRT_RETURN_IF_ERROR(onednn::binaryBackward(ctx_, d, one.in(a), one.in(b),
+                                                one.in(dy), one.out(da),
+                                                one.out(db)));
+    one.commit();
+    return Status::success();
   }
   Status concatForward(const ConcatDesc &d,
                        const std::vector<const Tensor *> &xs,
@@ -234,6 +270,12 @@ public:
     return onednn::tokensBackward(dy, dx);
   }
 private:
+  /// add / mul read their operands as flat arrays: in one layout when the
+  /// shapes are equal (lhs's), row-major when one broadcasts.
+  static Layout elementwiseLayout(const Tensor &a, const Tensor &b) {
+    return a.shape() == b.shape() ? a.layout() : Layout::RowMajor;
+  }
+
   onednn::DnnContext ctx_;
   int threads_ = 1;
 };

@@ -14,12 +14,17 @@ using dnnl::prop_kind;
 struct PoolGeometry {
   Dims src, dst, strides, kernel, padL, padR;
   algorithm kind;
+  /// Of the data and its gradients alike (the executor ties them).
+  Layout layout = Layout::RowMajor;
+  memory::desc srcDesc() const { return layoutDesc(src, layout); }
+  memory::desc dstDesc() const { return layoutDesc(dst, layout); }
 };
 
-PoolGeometry geometryOf(const Pool2dDesc &desc, const Shape &input,
+PoolGeometry geometryOf(const Pool2dDesc &desc, const Tensor &input,
                         const Shape &output) {
   PoolGeometry g;
-  g.src = dimsOf(input);
+  g.layout = input.layout();
+  g.src = dimsOf(input.shape());
   g.dst = dimsOf(output);
   g.strides = {desc.strideH, desc.strideW};
   g.kernel = {desc.kernelH, desc.kernelW};
@@ -30,9 +35,9 @@ PoolGeometry geometryOf(const Pool2dDesc &desc, const Shape &input,
                      int64_t padLeft) {
     return std::max<int64_t>((out - 1) * stride + kernel - in - padLeft, 0);
   };
-  g.padR = {padRight(input[2], output[2], desc.kernelH, desc.strideH,
+  g.padR = {padRight(input.dim(2), output[2], desc.kernelH, desc.strideH,
                      desc.padH),
-            padRight(input[3], output[3], desc.kernelW, desc.strideW,
+            padRight(input.dim(3), output[3], desc.kernelW, desc.strideW,
                      desc.padW)};
   g.kind = desc.mode == PoolMode::Max ? algorithm::pooling_max
            : desc.countIncludePad     ? algorithm::pooling_avg_include_padding
@@ -43,7 +48,7 @@ PoolGeometry geometryOf(const Pool2dDesc &desc, const Shape &input,
 CacheKey keyOf(const char *op, const PoolGeometry &g) {
   CacheKey key(op);
   key.add(int64_t(g.kind)).add(g.src).add(g.dst).add(g.strides).add(g.kernel)
-      .add(g.padL).add(g.padR);
+      .add(g.padL).add(g.padR).add(int64_t(g.layout));
   return key;
 }
 
@@ -60,7 +65,7 @@ const PoolForwardEntry &poolForward(DnnContext &ctx, const PoolGeometry &g,
             dnnl::pooling_forward::desc(
                 training ? prop_kind::forward_training
                          : prop_kind::forward_inference,
-                g.kind, plainDesc(g.src), plainDesc(g.dst), g.strides,
+                g.kind, g.srcDesc(), g.dstDesc(), g.strides,
                 g.kernel, g.padL, g.padR),
             ctx.engine);
         return PoolForwardEntry{pd, dnnl::pooling_forward(pd)};
@@ -77,7 +82,7 @@ Status pool2dForward(DnnContext &ctx, const Pool2dDesc &desc,
         reference::detail::pool2dOutputShape(desc, input.shape(), expected));
     KDRT_RETURN_IF_ERROR(
         reference::checkShape("pool2d", "output", output.shape(), expected));
-    PoolGeometry g = geometryOf(desc, input.shape(), expected);
+    PoolGeometry g = geometryOf(desc, input, expected);
     poolForward(ctx, g, false)
         .primitive.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(ctx, input)},
                                         {DNNL_ARG_DST, wrap(ctx, output)}});
@@ -97,7 +102,7 @@ Status pool2dBackward(DnnContext &ctx, const Pool2dDesc &desc,
                                                gradOutput.shape(), expected));
     KDRT_RETURN_IF_ERROR(reference::checkShape(
         "pool2d", "gradInput", gradInput.shape(), input.shape()));
-    PoolGeometry g = geometryOf(desc, input.shape(), expected);
+    PoolGeometry g = geometryOf(desc, input, expected);
     const PoolForwardEntry &forward = poolForward(ctx, g, true);
     struct BackwardEntry {
       dnnl::pooling_backward::primitive_desc pd;
@@ -106,8 +111,8 @@ Status pool2dBackward(DnnContext &ctx, const Pool2dDesc &desc,
     const BackwardEntry &entry =
         ctx.cache.getOrCreate<BackwardEntry>(keyOf("pool_bwd", g), [&] {
           dnnl::pooling_backward::primitive_desc pd(
-              dnnl::pooling_backward::desc(g.kind, plainDesc(g.src),
-                                           plainDesc(g.dst), g.strides,
+              dnnl::pooling_backward::desc(g.kind, g.srcDesc(),
+                                           g.dstDesc(), g.strides,
                                            g.kernel, g.padL, g.padR),
               ctx.engine, forward.pd);
           return BackwardEntry{pd, dnnl::pooling_backward(pd)};
@@ -117,7 +122,7 @@ Status pool2dBackward(DnnContext &ctx, const Pool2dDesc &desc,
     if (desc.mode == PoolMode::Max) {
       // Stateless backward: replay the forward for the argmax workspace.
       memory workspace(forward.pd.workspace_desc(), ctx.engine);
-      memory discarded(plainDesc(g.dst), ctx.engine);
+      memory discarded(g.dstDesc(), ctx.engine);
       forward.primitive.execute(ctx.stream,
                                 {{DNNL_ARG_SRC, wrap(ctx, input)},
                                  {DNNL_ARG_DST, discarded},

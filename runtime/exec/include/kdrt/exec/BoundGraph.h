@@ -4,7 +4,9 @@
 // buffers as tensor views into one arena allocated through the backend,
 // and its operands resolved to those views and to the parameter store.
 // setBatch(n) re-shapes every batch buffer (leading dimension B) to n, so a
-// shorter last batch runs without copying.
+// shorter last batch runs without copying. On a backend that accepts
+// channels-last activations, allocate() first decides each buffer's layout
+// (LayoutAssignment.h); buffer(id) views carry it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,7 +43,15 @@ public:
   BoundGraph(const BoundGraph &) = delete;
   BoundGraph &operator=(const BoundGraph &) = delete;
 
-  /// Allocates the arena (one allocation of arena.bytes) on first use.
+  /// Keeps buffer `id` row-major whatever the backend: the executor reads
+  /// or fills it directly (a cached teacher output, an evaluated
+  /// prediction). Call before allocate().
+  void keepRowMajor(int64_t id) { rowMajor.insert(id); }
+
+  /// Allocates the arena (one allocation of arena.bytes) on first use and
+  /// decides the buffers' layouts for `backend`. Channels-last placement
+  /// is on for a backend that accepts it unless the environment sets
+  /// KDRT_CHANNELS_LAST=0.
   Status allocate(Backend &backend);
   /// Frees the arena; the graph can be allocated again later.
   void release();
@@ -74,6 +85,10 @@ private:
   /// Fixed size after construction: ops keep pointers into it.
   std::vector<Tensor> tensors;
   std::vector<std::vector<Op>> programs;
+  std::vector<const std::vector<plan::OpSpec> *> programSpecs;
+  std::set<int64_t> rowMajor;
+  /// Per buffer (graph.buffers order); all row-major until allocate().
+  std::vector<Layout> layouts;
 };
 
 } // namespace kdrt::exec
