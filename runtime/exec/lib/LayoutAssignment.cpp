@@ -53,13 +53,19 @@ Rule ruleOf(const plan::OpSpec &op, bool output, size_t index,
         return true;
     return false;
   };
-  if (name == "conv2d.fwd" || name == "conv2d.bwd") {
-    // fwd: in (x, w, b), out (y); bwd: in (x, w, dy), out (dx, dw, db).
-    // Activation post-ops of a conv2d.fwd run in place on y, elementwise.
-    bool activation = output ? index == 0 : index != 1 && (index == 0 ||
-                                                           name == "conv2d.bwd");
-    return activation ? Rule::Free : Rule::Plain;
+  if (name == "conv2d.fwd") {
+    // in (x, w, b, post-op operands...), out (y). A sum post-op's residual
+    // (shaped like y) starts as a copy in y, so it shares y's layout; the
+    // other post-op operands are per-channel vectors.
+    if (output)
+      return Rule::Tied;
+    if (index >= 3)
+      return shapeOf(op.in[index].buffer).size() == 4 ? Rule::Tied
+                                                      : Rule::Plain;
+    return index == 0 ? Rule::Free : Rule::Plain;
   }
+  if (name == "conv2d.bwd") // in (x, w, dy), out (dx, dw, db)
+    return (output ? index == 0 : index != 1) ? Rule::Free : Rule::Plain;
   // batch_norm.bwd: in (x, gamma, mean, var, dy), out (dx, dgamma, dbeta);
   // the per-channel operands are parameters, never buffers.
   if (name == "batch_norm.fwd" || name == "batch_norm.bwd" ||

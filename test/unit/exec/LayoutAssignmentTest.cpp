@@ -116,5 +116,29 @@ TEST(LayoutAssignment, ABroadcastAddIsRowMajorAnEqualShapeAddIsNot) {
   EXPECT_EQ(layouts[9], NCHW);
 }
 
+TEST(LayoutAssignment, AConvsResidualSharesItsOutputsLayout) {
+  // conv2d.fwd with post-ops: in (x, w, b, residual, scale, shift). The sum
+  // starts from a copy of the residual in the output, so the two share a
+  // layout; the per-channel scale and shift do not constrain it.
+  Graph g = convChain();
+  g.buffer(7, {4});
+  g.buffer(8, {4});
+  g.buffer(9, {2, 4, 8, 8});
+  g.op("batch_norm_scale_shift", {Operand::param("g"), Operand::param("b"),
+                                  Operand::param("m"), Operand::param("v")},
+       {Operand::buf(7), Operand::buf(8)});
+  g.op("conv2d.fwd",
+       {Operand::buf(3), Operand::param("w"), Operand::none(), Operand::buf(2),
+        Operand::buf(7), Operand::buf(8)},
+       {Operand::buf(9)});
+  g.op("max_pool2d.fwd", {Operand::buf(9)}, {Operand::buf(4)});
+  EXPECT_EQ(g.assign()[9], NHWC);
+  // A row-major reader of the residual makes the output row-major too.
+  g.op("reshape.fwd", {Operand::buf(2)}, {Operand::buf(6)});
+  std::vector<Layout> layouts = g.assign();
+  EXPECT_EQ(layouts[2], NCHW);
+  EXPECT_EQ(layouts[9], NCHW);
+}
+
 } // namespace
 } // namespace kdrt::exec

@@ -42,7 +42,7 @@ FusedPostOps fusePostOps(DnnContext &ctx, const PostOpChain &chain,
         ops.append_sum(float(postOp.sumScale));
         fused.sumResidual = residual;
       } else if (postOp.sumScale == 1.0) {
-        memory::desc residualDesc = plainDesc(outputDims);
+        memory::desc residualDesc = descOf(*residual);
         ops.append_binary(dnnl::algorithm::binary_add, residualDesc);
         fused.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] =
             wrap(ctx, residualDesc, residual->data());
