@@ -2,9 +2,15 @@
 
 #include "kdrt/Tensor.h"
 
+#include <atomic>
 #include <cassert>
 
 namespace kdrt {
+
+uint64_t Tensor::nextVersion() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
 
 Tensor Tensor::owning(Shape shape) {
   assert(shape.isValid() && "negative dimension");

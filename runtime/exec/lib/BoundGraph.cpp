@@ -51,8 +51,11 @@ BoundGraph::BoundGraph(
       op.call = bindOp(spec, source, opPath);
       for (const plan::Operand &operand : spec.in)
         op.in.push_back(resolve(operand));
-      for (const plan::Operand &operand : spec.out)
+      for (const plan::Operand &operand : spec.out) {
         op.out.push_back(const_cast<Tensor *>(resolve(operand)));
+        if (operand.kind == plan::Operand::Kind::Param)
+          op.writtenParams.push_back(op.out.back());
+      }
       op.where = opPath + " (" + spec.op +
                  (spec.loc.empty() ? "" : " at " + spec.loc) + ")";
       ops.push_back(std::move(op));
@@ -120,6 +123,8 @@ Status BoundGraph::run(OpContext &context, size_t program) {
     return Status::internal("graph run before its arena was allocated");
   for (Op &op : programs.at(program)) {
     Status status = op.call(context, op.in, op.out);
+    for (Tensor *param : op.writtenParams)
+      param->touch();
     if (!status.ok())
       return withContext(status, op.where);
   }

@@ -47,6 +47,7 @@ Status ParameterStore::initialize(const plan::Plan &plan, uint64_t seed) {
     size_t bytes = values.size() * sizeof(float);
     KDRT_RETURN_IF_ERROR(backend.copyIn(entry.value.data(), values.data(),
                                         bytes));
+    entry.value.touch();
     std::fill(values.begin(), values.end(), 0.0f);
     KDRT_RETURN_IF_ERROR(backend.copyIn(entry.gradient.data(), values.data(),
                                         bytes));
@@ -72,6 +73,7 @@ Status ParameterStore::copyValue(const std::string &from,
   std::vector<float> values(size_t(value.numElements()));
   KDRT_RETURN_IF_ERROR(backend.copyOut(values.data(), value.data(),
                                        values.size() * sizeof(float)));
+  target->second.value.touch();
   return backend.copyIn(target->second.value.data(), values.data(),
                         values.size() * sizeof(float));
 }
@@ -129,6 +131,7 @@ Status ParameterStore::load(const io::SafetensorsFile &file,
       return Status::invalidArgument("weights '" + tensor.name +
                                      "' are not F32");
     std::vector<float> values = tensor.toFloats();
+    value.touch();
     KDRT_RETURN_IF_ERROR(backend.copyIn(value.data(), values.data(),
                                         values.size() * sizeof(float)));
     ++count;

@@ -408,6 +408,9 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
         optimizer->applySchedule(schedule, step, total);
         learningRate = optimizer->groups().front().learningRate;
         optimizer->step();
+        for (const train::ParameterGroup &group : optimizer->groups())
+          for (const train::Parameter &parameter : group.parameters)
+            store->touch(parameter.name);
       }
       ++step;
       images_seen += count;

@@ -50,6 +50,16 @@ public:
   bool empty() const { return data_ == nullptr; }
   Layout layout() const { return layout_; }
   bool channelsLast() const { return layout_ == Layout::ChannelsLast; }
+  /// A number that changes whenever the data is written, for tensors whose
+  /// writes the executor tracks (parameter values); 0 for every other tensor.
+  /// Versions are unique across the process, so equal (data, version) pairs
+  /// mean equal contents and a backend may cache what it derives from them
+  /// (a weight reordered into a kernel's layout).
+  uint64_t version() const { return version_; }
+  /// Gives the tensor a new version (after its data was written).
+  void touch() { version_ = nextVersion(); }
+  static uint64_t nextVersion();
+
   /// The same data and shape, declared to lie in `layout` (no data moves).
   Tensor withLayout(Layout layout) const {
     Tensor copy = *this;
@@ -69,6 +79,7 @@ private:
   float *data_ = nullptr;
   std::shared_ptr<float[]> storage_;
   Layout layout_ = Layout::RowMajor;
+  uint64_t version_ = 0;
 };
 
 } // namespace kdrt

@@ -4,9 +4,10 @@
 // (+bias). Activations and weights are described with format_tag::any so
 // oneDNN picks its layouts; a tensor in another layout (row-major, or
 // channels-last where the primitive chose a blocked one) is reordered in
-// and out at the boundary, one already in the chosen layout is used as is. Weights are reordered on every call: the runtime gives a
-// weight buffer no version, so a cached reorder could go stale after an
-// optimizer step.
+// and out at the boundary, one already in the chosen layout is used as is.
+// A parameter's weight is reordered once per version of its contents
+// (weightsInLayout), so a frozen teacher's and an evaluation's weights are
+// reordered once, not on every call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -148,9 +149,8 @@ Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
     });
 
     memory src = inLayout(ctx, wrap(ctx, input), entry.pd.src_desc());
-    memory weights =
-        inLayout(ctx, wrap(ctx, g.plainWeights, weight.data()),
-                 entry.pd.weights_desc());
+    memory weights = weightsInLayout(ctx, weight, g.plainWeights,
+                                     entry.pd.weights_desc());
     OutputMemory dst(ctx, wrap(ctx, output), entry.pd.dst_desc());
     if (fused.sumResidual)
       dst.prefill(ctx, wrap(ctx, *fused.sumResidual));
@@ -233,8 +233,8 @@ Status conv2dBackward(DnnContext &ctx, const Conv2dDesc &desc,
             return DataEntry{pd, convolution_backward_data(pd)};
           });
       memory diffDst = inLayout(ctx, userGradOut, entry.pd.diff_dst_desc());
-      memory weights = inLayout(ctx, wrap(ctx, g.plainWeights, weight.data()),
-                                entry.pd.weights_desc());
+      memory weights = weightsInLayout(ctx, weight, g.plainWeights,
+                                       entry.pd.weights_desc());
       OutputMemory diffSrc(ctx, wrap(ctx, *gradInput),
                            entry.pd.diff_src_desc());
       entry.primitive.execute(ctx.stream,

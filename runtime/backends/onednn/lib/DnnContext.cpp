@@ -33,6 +33,26 @@ memory inLayout(DnnContext &ctx, const memory &user,
   return converted;
 }
 
+memory weightsInLayout(DnnContext &ctx, const Tensor &weight,
+                       const memory::desc &plain, const memory::desc &wanted) {
+  memory user = wrap(ctx, plain, weight.data());
+  if (plain == wanted || weight.version() == 0)
+    return inLayout(ctx, user, wanted);
+  std::string key;
+  const float *address = weight.data();
+  key.append(reinterpret_cast<const char *>(&address), sizeof(address));
+  key.append(reinterpret_cast<const char *>(&wanted.data),
+             sizeof(wanted.data));
+  ReorderedWeight &cached = ctx.weights[key];
+  if (!cached.memory)
+    cached.memory = memory(wanted, ctx.engine);
+  if (cached.version != weight.version()) {
+    cachedReorder(ctx, plain, wanted).execute(ctx.stream, user, cached.memory);
+    cached.version = weight.version();
+  }
+  return cached.memory;
+}
+
 OutputMemory::OutputMemory(DnnContext &ctx, const memory &user,
                            const memory::desc &wanted)
     : user_(user),

@@ -27,10 +27,19 @@ using dnnl::memory;
 using Dims = memory::dims;
 using Args = std::unordered_map<int, memory>;
 
+/// A weight reordered into a primitive's layout, valid while the weight
+/// keeps the version it was made from (Tensor::version).
+struct ReorderedWeight {
+  uint64_t version = 0;
+  dnnl::memory memory;
+};
+
 struct DnnContext {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   PrimitiveCache cache;
+  /// By weight address and wanted layout.
+  std::unordered_map<std::string, ReorderedWeight> weights;
 };
 
 inline Dims dimsOf(const Shape &shape) { return Dims(shape.dims()); }
@@ -80,6 +89,14 @@ dnnl::reorder cachedReorder(DnnContext &ctx, const memory::desc &from,
 /// otherwise a new memory filled by a reorder.
 memory inLayout(DnnContext &ctx, const memory &user,
                 const memory::desc &wanted);
+
+/// `weight` (laid out as `plain`) in the layout `wanted`. A versioned weight
+/// (a parameter the executor tracks) is reordered once per version into a
+/// buffer kept for it, so a frozen teacher or an evaluation reorders each
+/// weight once and a trained weight reuses its buffer every step; an
+/// unversioned one is reordered into a new memory as inLayout does.
+memory weightsInLayout(DnnContext &ctx, const Tensor &weight,
+                       const memory::desc &plain, const memory::desc &wanted);
 
 /// An output the primitive writes in its own layout and that must end up in
 /// the plain `user` memory: commit() reorders when the layouts differ.

@@ -72,6 +72,9 @@ private:
     BoundOpFn call;
     OpInputs in;
     OpOutputs out;
+    /// Parameter values the op writes (a batch-norm fold): touched after
+    /// each run so that backends drop what they derived from them.
+    std::vector<Tensor *> writtenParams;
     std::string where; // "stages[0].program[3] (conv2d.fwd at s.kd:3:1)"
   };
   const Tensor *resolve(const plan::Operand &operand);

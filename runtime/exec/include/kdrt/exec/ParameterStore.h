@@ -48,6 +48,12 @@ public:
     return entries.at(name).value.shape().dims();
   }
 
+  /// Marks the value of `name` as written outside the store (an optimizer
+  /// step, a kernel writing a parameter): backends drop what they cached
+  /// from its previous contents (Tensor::version). The store's own writes
+  /// do this themselves.
+  void touch(const std::string &name) { entries.at(name).value.touch(); }
+
   /// Copies the value of parameter `from` into `to` (same shape).
   Status copyValue(const std::string &from, const std::string &to);
 
