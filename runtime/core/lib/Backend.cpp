@@ -61,6 +61,10 @@ Status Backend::foldBatchNorm(const FoldBatchNormDesc &, const Tensor &, const T
   return unimplemented("foldBatchNorm");
 }
 
+Status Backend::batchNormScaleShift(const BatchNormScaleShiftDesc &, const Tensor &, const Tensor &, const Tensor &, const Tensor &, Tensor &, Tensor &) {
+  return unimplemented("batchNormScaleShift");
+}
+
 Status Backend::layerNormForward(const LayerNormDesc &, const Tensor &, const Tensor *, const Tensor *, Tensor &) {
   return unimplemented("layerNormForward");
 }

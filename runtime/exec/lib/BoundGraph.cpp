@@ -109,9 +109,10 @@ void BoundGraph::setBatch(int64_t count) {
   for (size_t i = 0; i < graph.buffers.size(); ++i) {
     const plan::BufferSpec &spec = graph.buffers[i];
     std::vector<int64_t> dims = spec.shape;
-    // Activation buffers lead with B; scalars (loss values) and buffers of
-    // another leading size keep their shape.
-    if (!dims.empty() && dims[0] == maxBatch)
+    // Activation buffers lead with B; scalars (loss values), buffers of
+    // another leading size and those the plan marks unbatched keep their
+    // shape.
+    if (spec.batched && !dims.empty() && dims[0] == maxBatch)
       dims[0] = count;
     tensors[i] = Tensor::view(reinterpret_cast<float *>(base + spec.offset),
                               Shape(dims), layouts[i]);

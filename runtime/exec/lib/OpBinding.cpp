@@ -5,7 +5,8 @@
 // are strings, one character per operand: 'r' required, 'o' optional (null
 // allowed), '+' one or more required operands (variadic ops; at most one
 // '+', between fixed slots: "r+" is one operand then one or more, "+o" one
-// or more then an optional one). The operand
+// or more then an optional one), '*' zero or more (the tensors a layer's
+// post-ops read, "rro*"). The operand
 // order is the order of the backend entry's tensor arguments (Backend.h):
 // `in` holds the const tensors, `out` the tensors written.
 //
@@ -121,39 +122,72 @@ ActivationKind activationOf(const std::string &name) {
   return ActivationKind::Relu;
 }
 
-/// Post-ops of a conv or linear, applied by the executor as separate
-/// elementwise calls after the plain entry. Only activations are accepted:
-/// a fused sum or scale-shift needs extra tensors the plan does not bind.
-std::vector<ActivationKind> postOps(const Attrs &attrs, const json &raw) {
-  std::vector<ActivationKind> kinds;
-  const json *list = attrs.find("post_ops");
-  if (!list)
-    return kinds;
-  if (!list->is_array())
-    attrs.fail("post_ops", "expected an array");
-  for (const json &entry : *list) {
-    if (!entry.is_object() || !entry.contains("kind") ||
-        !entry["kind"].is_string())
-      attrs.fail("post_ops", "each post-op is {\"kind\": ...}");
-    std::string kind = entry["kind"].get<std::string>();
-    if (kind != "relu" && kind != "gelu" && kind != "sigmoid" &&
-        kind != "tanh")
-      attrs.fail("post_ops", "unsupported post-op '" + kind +
-                                 "' (only activations run unfused here)");
-    kinds.push_back(activationOf(kind));
+/// The post-op chain of a conv or linear (Backend::conv2dFusedForward):
+/// activations, `sum` (adds a residual) and `scale_shift` (an inference
+/// batch norm as per-channel scale and shift). The tensors they read follow
+/// the layer's three `in` operands in chain order: a sum's residual, a
+/// scale_shift's scale then shift. `extra` is how many the op has.
+PostOpChain postOps(const Attrs &attrs, size_t extra) {
+  PostOpChain chain;
+  size_t tensors = 0;
+  if (const json *list = attrs.find("post_ops")) {
+    if (!list->is_array())
+      attrs.fail("post_ops", "expected an array");
+    for (const json &entry : *list) {
+      if (!entry.is_object() || !entry.contains("kind") ||
+          !entry["kind"].is_string())
+        attrs.fail("post_ops", "each post-op is {\"kind\": ...}");
+      std::string kind = entry["kind"].get<std::string>();
+      bool appended;
+      if (kind == "relu" || kind == "gelu" || kind == "sigmoid" ||
+          kind == "tanh") {
+        appended = chain.appendActivation(activationOf(kind));
+      } else if (kind == "sum") {
+        appended = chain.appendSum();
+        tensors += 1;
+      } else if (kind == "scale_shift") {
+        appended = chain.appendScaleShift();
+        tensors += 2;
+      } else {
+        attrs.fail("post_ops", "unsupported post-op '" + kind +
+                                   "' (expected relu, gelu, sigmoid, tanh, "
+                                   "sum or scale_shift)");
+      }
+      if (!appended)
+        attrs.fail("post_ops", "at most " +
+                                   std::to_string(PostOpChain::kCapacity) +
+                                   " post-ops");
+    }
   }
-  (void)raw;
-  return kinds;
+  if (tensors != extra)
+    attrs.fail("post_ops", "the chain reads " + std::to_string(tensors) +
+                               " tensors after the layer's input, weight and "
+                               "bias; the op has " +
+                               std::to_string(extra));
+  return chain;
 }
 
-Status applyPostOps(OpContext &ctx, const std::vector<ActivationKind> &kinds,
-                    Tensor &output) {
-  for (ActivationKind kind : kinds) {
-    ActivationDesc desc;
-    desc.kind = kind;
-    KDRT_RETURN_IF_ERROR(ctx.backend->activationForward(desc, output, output));
+/// The tensors `chain` reads: the `in` operands after the layer's three.
+PostOpTensors postOpTensors(const PostOpChain &chain, const OpInputs &in) {
+  PostOpTensors tensors;
+  size_t next = 3;
+  for (int k = 0; k < chain.count; ++k) {
+    if (chain.ops[k].kind == PostOpKind::Sum) {
+      tensors.residuals.push_back(in[next++]);
+    } else if (chain.ops[k].kind == PostOpKind::ScaleShift) {
+      tensors.scales.push_back(in[next++]);
+      tensors.shifts.push_back(in[next++]);
+    }
   }
-  return Status::success();
+  return tensors;
+}
+
+/// The `eps` of an inference batch norm's fold or scale and shift.
+double positiveEps(const Attrs &attrs) {
+  double eps = attrs.real("eps", 1e-5);
+  if (!(eps > 0))
+    attrs.fail("eps", "must be positive");
+  return eps;
 }
 
 Reduction reductionOf(const Attrs &attrs) {
@@ -299,18 +333,20 @@ const std::map<std::string, OpRow> &opTable() {
     std::map<std::string, OpRow> t;
 
     // Layers.
-    t["conv2d.fwd"] = {"rro", "r", [](const Attrs &a, const plan::OpSpec &op) {
+    t["conv2d.fwd"] = {"rro*", "r", [](const Attrs &a, const plan::OpSpec &op) {
       Conv2dDesc d;
       std::tie(d.strideH, d.strideW) = a.pair("stride", {1, 1});
       std::tie(d.padH, d.padW) = a.pair("pad", {0, 0});
       std::tie(d.dilationH, d.dilationW) = a.pair("dilation", {1, 1});
       d.groups = a.positive("groups", 1);
-      auto post = postOps(a, op.attrs);
-      return BoundOpFn([d, post](OpContext &c, const OpInputs &i,
-                                 const OpOutputs &o) {
-        KDRT_RETURN_IF_ERROR(
-            c.backend->conv2dForward(d, *i[0], *i[1], i[2], *o[0]));
-        return applyPostOps(c, post, *o[0]);
+      d.postOps = postOps(a, op.in.size() - 3);
+      return BoundOpFn([d](OpContext &c, const OpInputs &i,
+                           const OpOutputs &o) {
+        if (d.postOps.empty())
+          return c.backend->conv2dForward(d, *i[0], *i[1], i[2], *o[0]);
+        return c.backend->conv2dFusedForward(d, *i[0], *i[1], i[2],
+                                             postOpTensors(d.postOps, i),
+                                             *o[0]);
       });
     }};
     t["conv2d.bwd"] = {"rrr", "ooo", [](const Attrs &a, const plan::OpSpec &) {
@@ -328,13 +364,16 @@ const std::map<std::string, OpRow> &opTable() {
                                          o[2]);
       });
     }};
-    t["linear.fwd"] = {"rro", "r", [](const Attrs &a, const plan::OpSpec &op) {
-      auto post = postOps(a, op.attrs);
-      return BoundOpFn([post](OpContext &c, const OpInputs &i,
-                              const OpOutputs &o) {
-        KDRT_RETURN_IF_ERROR(
-            c.backend->linearForward(LinearDesc{}, *i[0], *i[1], i[2], *o[0]));
-        return applyPostOps(c, post, *o[0]);
+    t["linear.fwd"] = {"rro*", "r", [](const Attrs &a, const plan::OpSpec &op) {
+      LinearDesc d;
+      d.postOps = postOps(a, op.in.size() - 3);
+      return BoundOpFn([d](OpContext &c, const OpInputs &i,
+                           const OpOutputs &o) {
+        if (d.postOps.empty())
+          return c.backend->linearForward(d, *i[0], *i[1], i[2], *o[0]);
+        return c.backend->linearFusedForward(d, *i[0], *i[1], i[2],
+                                             postOpTensors(d.postOps, i),
+                                             *o[0]);
       });
     }};
     t["linear.bwd"] = {"rrr", "ooo", [](const Attrs &a, const plan::OpSpec &) {
@@ -379,14 +418,22 @@ const std::map<std::string, OpRow> &opTable() {
     // running statistics), `out` the exported plan's folded weight and bias.
     t["fold_batch_norm"] = {"rorrrr", "rr", [](const Attrs &a,
                                                  const plan::OpSpec &) {
-      FoldBatchNormDesc d;
-      d.eps = a.real("eps", 1e-5);
-      if (!(d.eps > 0))
-        a.fail("eps", "must be positive");
+      FoldBatchNormDesc d{positiveEps(a)};
       return BoundOpFn([d](OpContext &c, const OpInputs &i,
                            const OpOutputs &o) {
         return c.backend->foldBatchNorm(d, *i[0], i[1], *i[2], *i[3], *i[4],
                                         *i[5], *o[0], *o[1]);
+      });
+    }};
+    // The operands of the scale_shift post-ops of frozen and inference
+    // layers, computed from the running statistics where the batch norm was.
+    t["batch_norm_scale_shift"] = {"rrrr", "rr", [](const Attrs &a,
+                                                    const plan::OpSpec &) {
+      BatchNormScaleShiftDesc d{positiveEps(a)};
+      return BoundOpFn([d](OpContext &c, const OpInputs &i,
+                           const OpOutputs &o) {
+        return c.backend->batchNormScaleShift(d, *i[0], *i[1], *i[2], *i[3],
+                                              *o[0], *o[1]);
       });
     }};
     t["layer_norm.fwd"] = {"roo", "r", [](const Attrs &a,
@@ -940,12 +987,13 @@ const std::map<std::string, OpRow> &opTable() {
 void checkOperands(const std::vector<plan::Operand> &operands,
                    const std::string &signature, const std::string &opName,
                    const std::string &where, const std::string &prefix) {
-  size_t plus = signature.find('+');
+  size_t plus = signature.find_first_of("+*");
   bool variadic = plus != std::string::npos;
   size_t fixed = variadic ? signature.size() - 1 : signature.size();
-  if (variadic ? operands.size() < fixed + 1 : operands.size() != fixed)
+  size_t least = variadic && signature[plus] == '+' ? fixed + 1 : fixed;
+  if (variadic ? operands.size() < least : operands.size() != fixed)
     throw PlanError(prefix + "." + where + ": " + opName + " takes " +
-                    (variadic ? std::to_string(fixed + 1) + " or more"
+                    (variadic ? std::to_string(least) + " or more"
                               : std::to_string(fixed)) +
                     " '" + where + "' operands, got " +
                     std::to_string(operands.size()));

@@ -415,6 +415,7 @@ public:
       buffer.shape = shape(buffers[i], at, "shape");
       buffer.offset = uint64_t(nonNegative(require(buffers[i], at, "offset"),
                                            field(at, "offset")));
+      buffer.batched = flag(buffers[i], at, "batched", true);
       graph.buffers.push_back(buffer);
     }
     graph.program =

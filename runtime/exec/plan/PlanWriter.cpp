@@ -193,10 +193,14 @@ void addGraph(json &j, const GraphSpec &graph) {
     inputs.push_back(in);
   }
   json buffers = json::array();
-  for (const BufferSpec &buffer : graph.buffers)
-    buffers.push_back({{"id", buffer.id},
-                       {"shape", buffer.shape},
-                       {"offset", buffer.offset}});
+  for (const BufferSpec &buffer : graph.buffers) {
+    json entry = {{"id", buffer.id},
+                  {"shape", buffer.shape},
+                  {"offset", buffer.offset}};
+    if (!buffer.batched)
+      entry["batched"] = false;
+    buffers.push_back(entry);
+  }
   j["inputs"] = inputs;
   j["arena"] = {{"bytes", graph.arenaBytes},
                 {"alignment", graph.arenaAlignment}};

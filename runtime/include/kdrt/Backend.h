@@ -34,6 +34,7 @@
 //   Linear -> linear* (linearFused* with post-ops)
 //   BatchNorm -> batchNorm*           LayerNorm -> layerNorm*
 //   (plan op fold_batch_norm) -> foldBatchNorm
+//   (plan op batch_norm_scale_shift) -> batchNormScaleShift
 //   GroupNorm -> groupNorm*           Relu|Gelu|Sigmoid|Tanh -> activation*
 //   Softmax|LogSoftmax -> softmax*    MaxPool2d|AvgPool2d -> pool2d*
 //   GlobalAvgPool|AdaptiveAvgPool|AdaptiveMaxPool -> adaptivePool*
@@ -206,6 +207,15 @@ public:
                                const Tensor &runningMean,
                                const Tensor &runningVar, Tensor &foldedWeight,
                                Tensor &foldedBias);
+  /// An inference batch norm as a scale_shift post-op's operands:
+  /// scale = gamma / sqrt(var + eps), shift = beta - mean * scale, all [C],
+  /// so that x * scale + shift is the batch norm of x on the running
+  /// statistics. Not differentiated: it serves frozen and inference layers.
+  virtual Status batchNormScaleShift(const BatchNormScaleShiftDesc &desc,
+                                     const Tensor &gamma, const Tensor &beta,
+                                     const Tensor &runningMean,
+                                     const Tensor &runningVar, Tensor &scale,
+                                     Tensor &shift);
   virtual Status layerNormForward(const LayerNormDesc &desc,
                                   const Tensor &input, const Tensor *gamma,
                                   const Tensor *beta, Tensor &output);

@@ -105,6 +105,12 @@ struct FoldBatchNormDesc {
   double eps = 1e-5;
 };
 
+/// batch_norm_scale_shift: an inference batch norm as the per-channel scale
+/// and shift that a conv / linear scale_shift post-op applies.
+struct BatchNormScaleShiftDesc {
+  double eps = 1e-5;
+};
+
 /// layer_norm over the trailing `normalizedRank` dimensions: 1 for tokens
 /// [B, N, D], 3 for images [N, C, H, W] (over C, H, W). gamma and beta, when
 /// given, have the shape of those trailing dimensions.

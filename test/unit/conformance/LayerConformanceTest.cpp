@@ -196,6 +196,32 @@ TEST_P(Conformance, FoldBatchNorm) {
     }
 }
 
+TEST_P(Conformance, BatchNormScaleShift) {
+  // Empty tensors are refused by every implementation; only the
+  // interface's default answers unimplemented. The compiler lowers the
+  // scale_shift post-ops of a target without the entry (GPU) unfused.
+  Tensor none;
+  if (backend()
+          .batchNormScaleShift({}, none, none, none, none, none, none)
+          .code() == StatusCode::Unimplemented)
+    GTEST_SKIP() << backend().name() << " has no batchNormScaleShift";
+  for (int64_t channels : {1, 7, 64}) {
+    SCOPED_TRACE(channels);
+    Shape vector{channels};
+    OpCase op(kNormTolerance);
+    int g = op.input(vector), beta = op.input(vector);
+    int mean = op.input(vector, -2.0f, 2.0f);
+    int var = op.input(vector, 0.05f, 3.0f);
+    int scale = op.output(vector), shift = op.output(vector);
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &t) {
+          return be.batchNormScaleShift(BatchNormScaleShiftDesc{1e-3}, t[g],
+                                        t[beta], t[mean], t[var], t[scale],
+                                        t[shift]);
+        }));
+  }
+}
+
 TEST_P(Conformance, LayerNorm) {
   struct Case {
     Shape input;

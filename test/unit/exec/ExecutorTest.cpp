@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <filesystem>
 #include <fstream>
 
@@ -52,6 +51,21 @@ protected:
     status = session->run();
     EXPECT_TRUE(status.ok()) << status.message();
     return session;
+  }
+
+  /// Writes `p` and runs it without checking: the status of the session's
+  /// creation if that fails, else of the run.
+  Status runStatus(const plan::Plan &p, const std::string &name) {
+    std::string path = (dir / (name + ".kdx")).string();
+    plan::writePlan(path, p);
+    RunOptions options;
+    options.backend = "reference";
+    options.printProgress = false;
+    options.runDirectory = (dir / (name + ".run")).string();
+    std::unique_ptr<Session> session;
+    Status status = Session::create(std::make_shared<const plan::Plan>(p),
+                                    path, options, session);
+    return status.ok() ? session->run() : status;
   }
 
   static std::vector<float> weights(Session &session, const std::string &name) {
@@ -169,6 +183,62 @@ TEST_F(ExecutorTest, OneDnnTrainsLikeTheReference) {
             accelerated->report()["stages"][0]["evaluations"][0]["accuracy"]);
 }
 
+TEST_F(ExecutorTest, PostOpChainReadsItsTensorsFromThePlan) {
+  // Five channels and an evaluation batch of five: the test split's 48
+  // images end with a batch of three, which must leave the [5] scale and
+  // shift alone.
+  settings.batch = 5;
+  settings.epochs = 1;
+  auto unfused = run(test::makePostOpPlan(settings, 5, false), "unfused");
+  auto fused = run(test::makePostOpPlan(settings, 5, true), "fused");
+  ASSERT_TRUE(unfused && fused);
+  const json &a = unfused->report()["stages"][0]["evaluations"][0];
+  const json &b = fused->report()["stages"][0]["evaluations"][0];
+  EXPECT_EQ(a["accuracy"], b["accuracy"]) << a.dump() << b.dump();
+  EXPECT_EQ(a["confusion"], b["confusion"]);
+  std::vector<uint8_t> image(64);
+  for (int i = 0; i < 64; ++i)
+    image[size_t(i)] = uint8_t((i * 37) % 251);
+  std::vector<float> want, got;
+  ASSERT_TRUE(unfused->infer("S", image.data(), 1, 8, 8, want).ok());
+  Status status = fused->infer("S", image.data(), 1, 8, 8, got);
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(want[i], got[i], 1e-5) << i;
+  // The probabilities are not those of a degenerate block.
+  EXPECT_GT(std::fabs(want[0] - 0.5f), 1e-3);
+  // oneDNN runs the chain as post-ops of its convolution (the residual and
+  // the output channels-last): the same values to fp32 summation order.
+  RunOptions onednn;
+  onednn.backend = "onednn";
+  auto accelerated =
+      run(test::makePostOpPlan(settings, 5, true), "onednn", onednn);
+  ASSERT_TRUE(accelerated);
+  EXPECT_EQ(accelerated->report()["stages"][0]["evaluations"][0]["confusion"],
+            a["confusion"]);
+  ASSERT_TRUE(accelerated->infer("S", image.data(), 1, 8, 8, got).ok());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(want[i], got[i], 1e-4) << i;
+}
+
+TEST_F(ExecutorTest, PostOpTensorsMustMatchTheChain) {
+  settings.batch = 5;
+  plan::Plan p = test::makePostOpPlan(settings, 5, true);
+  // The chain [scale_shift, sum, relu] reads three tensors; drop the
+  // residual.
+  for (plan::OpSpec &op : p.evaluations.front().graph.program)
+    if (op.op == "conv2d.fwd" && op.in.size() == 6)
+      op.in.pop_back();
+  Status status = runStatus(p, "short");
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("post_ops: the chain reads 3 tensors after "
+                                  "the layer's input, weight and bias; the op "
+                                  "has 2"),
+            std::string::npos)
+      << status.message();
+}
+
 TEST_F(ExecutorTest, TeacherCacheTrainsLikeRecomputation) {
   auto recomputed = run(test::makeDistillPlan(settings, false), "recompute");
   auto cached = run(test::makeDistillPlan(settings, true), "cached");
@@ -247,18 +317,7 @@ TEST_F(ExecutorTest, InferGivesProbabilitiesOfTheRightClass) {
 
 TEST_F(ExecutorTest, MissingDataIsAStatusNotACrash) {
   settings.dataPath = (dir / "nowhere").string();
-  plan::Plan p = test::makeLinearPlan(settings);
-  std::string path = (dir / "missing.kdx").string();
-  plan::writePlan(path, p);
-  RunOptions options;
-  options.backend = "reference";
-  options.printProgress = false;
-  options.runDirectory = (dir / "missing.run").string();
-  std::unique_ptr<Session> session;
-  ASSERT_TRUE(Session::create(std::make_shared<const plan::Plan>(p), path,
-                              options, session)
-                  .ok());
-  Status status = session->run();
+  Status status = runStatus(test::makeLinearPlan(settings), "missing");
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("nowhere"), std::string::npos)
       << status.message();

@@ -229,6 +229,86 @@ plan::Plan makeConvPlan(const PlanSettings &settings) {
   return p;
 }
 
+plan::Plan makePostOpPlan(const PlanSettings &settings, int64_t channels,
+                          bool fused) {
+  plan::Plan p = makeLinearPlan(settings);
+  int64_t C = channels, B = settings.batch;
+  auto normal = [](std::string name, std::vector<int64_t> shape, double std,
+                   std::string role) {
+    plan::ParameterSpec spec = parameter(std::move(name), std::move(shape),
+                                         "normal", std::move(role));
+    spec.init.std = std;
+    return spec;
+  };
+  for (auto [name, shape] :
+       {std::pair<std::string, std::vector<int64_t>>{"S/a.weight", {C, 1, 3, 3}},
+        {"S/b.weight", {C, C, 3, 3}},
+        {"S/h.weight", {1, C, 3, 3}}}) {
+    p.parameters.push_back(parameter(name, shape, "kaiming_normal"));
+    p.parameters.back().init.gain = 1.4142135;
+  }
+  p.parameters.push_back(normal("S/b.bias", {C}, 0.5, "bias"));
+  p.parameters.push_back(normal("S/bn.weight", {C}, 1.5, "weight"));
+  p.parameters.push_back(normal("S/bn.bias", {C}, 1.0, "bias"));
+  p.parameters.push_back(normal("S/bn.running_mean", {C}, 2.0, "state"));
+  plan::ParameterSpec var = parameter("S/bn.running_var", {C}, "constant",
+                                      "state");
+  var.init.value = 2.5;
+  p.parameters.push_back(var);
+
+  json conv = {{"stride", {1, 1}}, {"pad", {1, 1}}, {"dilation", {1, 1}},
+               {"groups", 1}};
+  GraphBuilder e;
+  int64_t x = e.buffer({B, 1, kImageSize, kImageSize});
+  int64_t a = e.buffer({B, C, kImageSize, kImageSize});
+  int64_t block = e.buffer({B, C, kImageSize, kImageSize});
+  int64_t h = e.buffer({B, 1, kImageSize, kImageSize});
+  int64_t flat = e.buffer({B, kImageSize * kImageSize});
+  int64_t logits = e.buffer({B, 2});
+  e.graph.inputs = {{x, "image", std::nullopt}};
+  e.op("conv2d.fwd", {buf(x), param("S/a.weight"), Operand::none()}, {buf(a)},
+       conv);
+  std::vector<Operand> norm = {param("S/bn.weight"), param("S/bn.bias"),
+                               param("S/bn.running_mean"),
+                               param("S/bn.running_var")};
+  if (fused) {
+    // The scale and shift do not lead with the batch, even when C == B.
+    int64_t scale = e.buffer({C}), shift = e.buffer({C});
+    e.graph.buffers[size_t(scale)].batched = false;
+    e.graph.buffers[size_t(shift)].batched = false;
+    e.op("batch_norm_scale_shift", norm, {buf(scale), buf(shift)},
+         {{"eps", 1e-3}});
+    json chain = conv;
+    chain["post_ops"] = json::array(
+        {{{"kind", "scale_shift"}}, {{"kind", "sum"}}, {{"kind", "relu"}}});
+    e.op("conv2d.fwd",
+         {buf(a), param("S/b.weight"), param("S/b.bias"), buf(scale),
+          buf(shift), buf(a)},
+         {buf(block)}, chain);
+  } else {
+    int64_t raw = e.buffer({B, C, kImageSize, kImageSize});
+    int64_t normed = e.buffer({B, C, kImageSize, kImageSize});
+    int64_t summed = e.buffer({B, C, kImageSize, kImageSize});
+    e.op("conv2d.fwd", {buf(a), param("S/b.weight"), param("S/b.bias")},
+         {buf(raw)}, conv);
+    std::vector<Operand> in = {buf(raw)};
+    in.insert(in.end(), norm.begin(), norm.end());
+    e.op("batch_norm.fwd", in, {buf(normed)},
+         {{"training", false}, {"eps", 1e-3}, {"momentum", 0.1}});
+    e.op("add.fwd", {buf(normed), buf(a)}, {buf(summed)});
+    e.op("relu.fwd", {buf(summed)}, {buf(block)});
+  }
+  e.op("conv2d.fwd", {buf(block), param("S/h.weight"), Operand::none()},
+       {buf(h)}, conv);
+  e.op("reshape.fwd", {buf(h)}, {buf(flat)});
+  e.op("linear.fwd", {buf(flat), param("S/fc.weight"), param("S/fc.bias")},
+       {buf(logits)});
+  plan::EvaluationSpec &evaluation = p.evaluations.front();
+  evaluation.graph = e.graph;
+  evaluation.outputBuffer = logits;
+  return p;
+}
+
 plan::Plan makeTwoStagePlan(const PlanSettings &settings) {
   plan::Plan p = makeConvPlan(settings);
   plan::StageSpec &warmup = p.stages.front();

@@ -43,6 +43,15 @@ plan::Plan makeConvPlan(const PlanSettings &settings);
 /// makeConvPlan with two stages over the same graph: "warmup" (SGD with
 /// momentum, cosine) then "finetune" (Adam, constant rate), for resuming.
 plan::Plan makeTwoStagePlan(const PlanSettings &settings);
+/// makeLinearPlan whose evaluation runs a residual conv block on
+/// `channels` channels: conv a, then conv b with an inference batch norm,
+/// the sum with a's output and a relu, then conv h to one channel and the
+/// linear layer. `fused` writes b's chain as conv2d.fwd post-ops
+/// [scale_shift, sum, relu] reading a batch_norm_scale_shift's outputs, else
+/// as batch_norm.fwd, add.fwd and relu.fwd. The batch norm's parameters are
+/// far from the identity.
+plan::Plan makePostOpPlan(const PlanSettings &settings, int64_t channels,
+                          bool fused);
 /// A linear student distilled from a fixed linear teacher (weights in the
 /// blob): 0.5 CE + 0.5 KL(T=2). `cached` puts the teacher in a teacher
 /// cache program instead of the main program.

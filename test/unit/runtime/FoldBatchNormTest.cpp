@@ -7,6 +7,9 @@
 // statistics. Checked on odd shapes (batch 3, 5x7 images, grouped and
 // depthwise convolutions, no bias, strides that drop rows, a linear layer)
 // with statistics far from (0, 1) so that a wrong scale or shift shows.
+// batch_norm_scale_shift (the operands of a scale_shift post-op, for frozen
+// and inference layers; no backward either) promises the same of the layer
+// with its chain [scale_shift].
 //
 //===----------------------------------------------------------------------===//
 
@@ -136,6 +139,72 @@ TEST(FoldBatchNorm, LinearEqualsLinearThenInferenceBatchNorm) {
         },
         weight, withBias ? &bias : nullptr, norm, 1e-5, Shape{3, 7});
   }
+}
+
+TEST(BatchNormScaleShift, PostOpEqualsInferenceBatchNorm) {
+  std::unique_ptr<Backend> backend = createReferenceBackend();
+  std::mt19937 rng(5);
+  Conv2dDesc conv;
+  conv.padH = conv.padW = 1;
+  conv.groups = 3;
+  Tensor x = filled(Shape{3, 6, 5, 7}, rng, -1.0f, 1.0f);
+  Tensor weight = filled(Shape{9, 2, 3, 3}, rng, -0.5f, 0.5f);
+  Tensor bias = filled(Shape{9}, rng, -0.5f, 0.5f);
+  Norm norm(9, rng);
+  for (double eps : {1e-5, 0.3}) {
+    SCOPED_TRACE(eps);
+    BatchNormDesc inference;
+    inference.training = false;
+    inference.eps = eps;
+    Shape out{3, 9, 5, 7};
+    Tensor raw = Tensor::owning(out), want = Tensor::owning(out);
+    ASSERT_TRUE(backend->conv2dForward(conv, x, weight, &bias, raw).ok());
+    ASSERT_TRUE(backend
+                    ->batchNormForward(inference, raw, norm.gamma, norm.beta,
+                                       norm.mean, norm.var, want)
+                    .ok());
+    Tensor scale = Tensor::owning(Shape{9}), shift = Tensor::owning(Shape{9});
+    Status status = backend->batchNormScaleShift(
+        BatchNormScaleShiftDesc{eps}, norm.gamma, norm.beta, norm.mean,
+        norm.var, scale, shift);
+    ASSERT_TRUE(status.ok()) << status.message();
+    Conv2dDesc fused = conv;
+    fused.postOps.appendScaleShift();
+    PostOpTensors tensors;
+    tensors.scales = {&scale};
+    tensors.shifts = {&shift};
+    Tensor got = Tensor::owning(out);
+    ASSERT_TRUE(
+        backend->conv2dFusedForward(fused, x, weight, &bias, tensors, got).ok());
+    EXPECT_LT(maxRelativeDifference(got, want), 1e-5);
+  }
+}
+
+TEST(BatchNormScaleShift, RejectsMismatchedShapes) {
+  std::unique_ptr<Backend> backend = createReferenceBackend();
+  std::mt19937 rng(9);
+  Norm norm(4, rng);
+  Norm wrong(5, rng);
+  Tensor scale = Tensor::owning(Shape{4}), shift = Tensor::owning(Shape{4});
+  Status status = backend->batchNormScaleShift(
+      BatchNormScaleShiftDesc{}, norm.gamma, wrong.beta, norm.mean, norm.var,
+      scale, shift);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(
+      status.message().find("batch_norm_scale_shift: beta must have shape [4]"),
+      std::string::npos)
+      << status.message();
+  Tensor longShift = Tensor::owning(Shape{5});
+  EXPECT_FALSE(backend
+                   ->batchNormScaleShift(BatchNormScaleShiftDesc{}, norm.gamma,
+                                         norm.beta, norm.mean, norm.var, scale,
+                                         longShift)
+                   .ok());
+  EXPECT_FALSE(backend
+                   ->batchNormScaleShift(BatchNormScaleShiftDesc{0.0},
+                                         norm.gamma, norm.beta, norm.mean,
+                                         norm.var, scale, shift)
+                   .ok());
 }
 
 TEST(FoldBatchNorm, RejectsMismatchedShapes) {

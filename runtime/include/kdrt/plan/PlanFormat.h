@@ -117,6 +117,10 @@ struct BufferSpec {
   int64_t id = 0;
   std::vector<int64_t> shape;
   uint64_t offset = 0;
+  /// False for a buffer that does not lead with the batch (a batch norm's
+  /// per-channel scale), whose shape a short last batch leaves alone even
+  /// when its first dimension equals the batch.
+  bool batched = true;
 
   int64_t numElements() const;
   uint64_t sizeInBytes() const { return uint64_t(numElements()) * 4; }

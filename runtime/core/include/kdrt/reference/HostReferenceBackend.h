@@ -198,6 +198,14 @@ public:
                                            in(mean), in(var), out(fw),
                                            out(fb));
   }
+  Status batchNormScaleShift(const BatchNormScaleShiftDesc &d,
+                             const Tensor &g, const Tensor &beta,
+                             const Tensor &mean, const Tensor &var,
+                             Tensor &scale, Tensor &shift) override {
+    return reference::batchNormScaleShift<float>(d, in(g), in(beta), in(mean),
+                                                 in(var), out(scale),
+                                                 out(shift));
+  }
   Status layerNormForward(const LayerNormDesc &d, const Tensor &x,
                           const Tensor *g, const Tensor *b,
                           Tensor &y) override {

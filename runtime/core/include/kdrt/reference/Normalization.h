@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace kdrt::reference {
@@ -114,9 +115,62 @@ Status batchNormForward(const BatchNormDesc &desc, TensorRef<const T> input,
   return Status::success();
 }
 
-/// An inference batch norm folded into the layer before it (Backend.h).
-/// The scale is computed in double so that the folded layer matches the
-/// unfolded pair to fp32 rounding.
+/// The scale gamma / sqrt(var + eps) and shift beta - mean * scale of
+/// channel `c` of an inference batch norm, in double so that what is built
+/// from them matches the batch norm to fp32 rounding.
+template <typename T>
+std::pair<double, double> batchNormScaleShiftOf(TensorRef<const T> gamma,
+                                                TensorRef<const T> beta,
+                                                TensorRef<const T> runningMean,
+                                                TensorRef<const T> runningVar,
+                                                double eps, int64_t c) {
+  double scale = double(gamma[c]) / std::sqrt(double(runningVar[c]) + eps);
+  return {scale, double(beta[c]) - double(runningMean[c]) * scale};
+}
+
+/// Checks the parameters of an inference batch norm on `vector` ([C])
+/// channels.
+template <typename T>
+Status checkInferenceNorm(const char *op, const Shape &vector,
+                          TensorRef<const T> gamma, TensorRef<const T> beta,
+                          TensorRef<const T> runningMean,
+                          TensorRef<const T> runningVar) {
+  for (auto [ref, what] : {std::pair{gamma.shape, "gamma"},
+                           std::pair{beta.shape, "beta"},
+                           std::pair{runningMean.shape, "running mean"},
+                           std::pair{runningVar.shape, "running var"}})
+    KDRT_RETURN_IF_ERROR(checkShape(op, what, ref, vector));
+  return Status::success();
+}
+
+/// An inference batch norm as per-channel scale and shift (Backend.h).
+template <typename T>
+Status batchNormScaleShift(const BatchNormScaleShiftDesc &desc,
+                           TensorRef<const T> gamma, TensorRef<const T> beta,
+                           TensorRef<const T> runningMean,
+                           TensorRef<const T> runningVar, TensorRef<T> scale,
+                           TensorRef<T> shift) {
+  const char *op = "batch_norm_scale_shift";
+  if (gamma.rank() != 1)
+    return shapeError(op, "gamma must be [C], got " + gamma.shape.toString());
+  if (!(desc.eps > 0))
+    return shapeError(op, "eps must be positive");
+  Shape vector{gamma.dim(0)};
+  KDRT_RETURN_IF_ERROR(
+      checkInferenceNorm(op, vector, gamma, beta, runningMean, runningVar));
+  KDRT_RETURN_IF_ERROR(checkShape(op, "scale", scale.shape, vector));
+  KDRT_RETURN_IF_ERROR(checkShape(op, "shift", shift.shape, vector));
+  for (int64_t c = 0; c < gamma.dim(0); ++c) {
+    auto [s, t] = batchNormScaleShiftOf(gamma, beta, runningMean, runningVar,
+                                        desc.eps, c);
+    scale[c] = T(s);
+    shift[c] = T(t);
+  }
+  return Status::success();
+}
+
+/// An inference batch norm folded into the layer before it (Backend.h):
+/// the folded bias is bias * scale + shift.
 template <typename T>
 Status foldBatchNorm(const FoldBatchNormDesc &desc, TensorRef<const T> weight,
                      TensorRef<const T> bias, TensorRef<const T> gamma,
@@ -132,23 +186,21 @@ Status foldBatchNorm(const FoldBatchNormDesc &desc, TensorRef<const T> weight,
   int64_t channels = weight.dim(0);
   Shape vector{channels};
   KDRT_RETURN_IF_ERROR(checkOptional(op, "bias", bias, vector));
-  for (auto [ref, what] : {std::pair{gamma.shape, "gamma"},
-                           std::pair{beta.shape, "beta"},
-                           std::pair{runningMean.shape, "running mean"},
-                           std::pair{runningVar.shape, "running var"},
-                           std::pair{foldedBias.shape, "folded bias"}})
-    KDRT_RETURN_IF_ERROR(checkShape(op, what, ref, vector));
+  KDRT_RETURN_IF_ERROR(
+      checkInferenceNorm(op, vector, gamma, beta, runningMean, runningVar));
+  KDRT_RETURN_IF_ERROR(
+      checkShape(op, "folded bias", foldedBias.shape, vector));
   KDRT_RETURN_IF_ERROR(
       checkShape(op, "folded weight", foldedWeight.shape, weight.shape));
   int64_t perChannel = weight.numElements() / std::max<int64_t>(channels, 1);
   for (int64_t o = 0; o < channels; ++o) {
-    double scale = double(gamma[o]) /
-                   std::sqrt(double(runningVar[o]) + desc.eps);
+    auto [scale, shift] = batchNormScaleShiftOf(gamma, beta, runningMean,
+                                                runningVar, desc.eps, o);
     for (int64_t k = 0; k < perChannel; ++k)
       foldedWeight[o * perChannel + k] =
           T(double(weight[o * perChannel + k]) * scale);
-    double shift = bias.present() ? double(bias[o]) : 0.0;
-    foldedBias[o] = T((shift - double(runningMean[o])) * scale + double(beta[o]));
+    double layerBias = bias.present() ? double(bias[o]) : 0.0;
+    foldedBias[o] = T(layerBias * scale + shift);
   }
   return Status::success();
 }
