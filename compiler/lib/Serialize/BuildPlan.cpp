@@ -251,6 +251,7 @@ LogicalResult graphSpec(Block &body, plan::GraphSpec &graph, int64_t arenaBytes,
       auto type = cast<MemRefType>(buffer.getType());
       spec.shape.assign(type.getShape().begin(), type.getShape().end());
       spec.offset = uint64_t(buffer.getOffset());
+      spec.batched = !buffer.getUnbatched();
       graph.arenaBytes = std::max(graph.arenaBytes, spec.offset + spec.sizeInBytes());
       graph.buffers.push_back(std::move(spec));
     } else if (auto load = dyn_cast<rt::LoadBatchOp>(op)) {

@@ -17,7 +17,7 @@ bool isArenaValue(Value value) {
   if (!isa<RankedTensorType>(value.getType()))
     return false;
   if (Operation *def = value.getDefiningOp())
-    if (isa<ParamOp, BatchNormScaleShiftOp, FoldBatchNormOp>(def))
+    if (isa<ParamOp, FoldBatchNormOp>(def))
       return false;
   if (!value.use_empty() && llvm::all_of(value.getUsers(), [](Operation *user) { return isa<ParamGradOp>(user); }))
     return false;

@@ -3,6 +3,7 @@
 // is scored on the transformed batch, and a loss evaluation ("mean") scores
 // the one value its body yields, keeping the loss's source text.
 // RUN: kd-opt --kd-lower-to-runtime %s | FileCheck %s
+// RUN: kd-opt --kd-lower-to-runtime=target=gpu %s | FileCheck %s --check-prefix=GPU
 
 kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>,
     mean = array<f64>, std = array<f64>, classes = 3 : i64, class_names = [], splits = []}
@@ -44,12 +45,27 @@ kd.evaluate @S_model on @d "test" metrics ["mean"] attributes {expression = "kl(
 }
 
 // --kd-fuse folds an inference batch norm into the conv of an evaluation
-// body as a scale_shift post-op: an inference batch_norm.fwd on the running
-// statistics after the conv; kd.bn_scale_shift itself has no kernel.
+// body as a scale_shift post-op. kd.bn_scale_shift becomes the kernel that
+// writes the scale and shift from the running statistics (buffers that do
+// not follow the batch), which the conv reads after its bias with the
+// chain as post_ops: one conv call. The GPU target has no such kernel: there
+// the chain is an inference batch_norm.fwd on the running statistics after
+// the conv, then the relu.
 // CHECK-LABEL: kdrt.evaluate attributes {{{.*}}metrics = ["f1"], model = "S"
-// CHECK: kdrt.conv2d.fwd ins(%[[X:[0-9]+]], %{{.*}}) outs(%[[C:[0-9]+]] : memref<256x2x4x4xf32>)
-// CHECK: kdrt.batch_norm.fwd ins(%[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs(%[[B:[0-9]+]] : memref<256x2x4x4xf32>) {{{.*}}training = false}
-// CHECK: kdrt.relu.fwd ins(%[[B]] : memref<256x2x4x4xf32>)
+// CHECK: %[[G:.*]] = kdrt.param "S/bn.weight"
+// CHECK: %[[S:.*]] = kdrt.buffer {{[0-9]+}} offset {{[0-9]+}} {unbatched} : memref<2xf32>
+// CHECK: %[[T:.*]] = kdrt.buffer {{[0-9]+}} offset {{[0-9]+}} {unbatched} : memref<2xf32>
+// CHECK: kdrt.batch_norm_scale_shift ins(%[[G]], %{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs(%[[S]], %[[T]] : memref<2xf32>, memref<2xf32>) {eps = 1.000000e-05 : f64}
+// CHECK-NOT: kdrt.batch_norm.fwd
+// CHECK: kdrt.conv2d.fwd ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[S]], %[[T]] : memref<256x1x4x4xf32>, memref<2x1x3x3xf32>, none, memref<2xf32>, memref<2xf32>) outs(%{{.*}} : memref<256x2x4x4xf32>)
+// CHECK-SAME: post_ops = [{kind = "scale_shift"}, {kind = "relu"}]
+// CHECK-NOT: kdrt.relu.fwd
+// CHECK: kdrt.linear.fwd
+// GPU-LABEL: kdrt.evaluate attributes {{{.*}}metrics = ["f1"], model = "S"
+// GPU-NOT: batch_norm_scale_shift
+// GPU: kdrt.conv2d.fwd ins(%[[X:[0-9]+]], %{{.*}}) outs(%[[C:[0-9]+]] : memref<256x2x4x4xf32>)
+// GPU: kdrt.batch_norm.fwd ins(%[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : {{.*}}) outs(%[[B:[0-9]+]] : memref<256x2x4x4xf32>) {{{.*}}training = false}
+// GPU: kdrt.relu.fwd ins(%[[B]] : memref<256x2x4x4xf32>)
 kd.evaluate @S_model on @d "test" metrics ["f1"] using {
   %i = kd.batch_input : tensor<?x1x4x4xf32>
   %w = kd.param "S/conv.weight" weight zeros : tensor<2x1x3x3xf32>

@@ -133,3 +133,29 @@ kdrt.parameter "S/w" "gain" "zeros" [4]
 // expected-error @+1 {{'kdrt.dataset' op unknown data set kind 'csv' (expected idx, folder or npz)}}
 kdrt.dataset @d attributes {kind = "csv", path = "p", image_shape = array<i64: 1, 2, 2>,
     mean = array<f64>, std = array<f64>, classes = 2 : i64, class_names = [], splits = []}
+
+// -----
+
+kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 1 : i64,
+    batch = 2 : i64, trained = [], frozen = [], arena_bytes = 1024 : i64} {
+  %x = kdrt.buffer 0 offset 0 : memref<2x4xf32>
+  %w = kdrt.param "S/w" : memref<4x4xf32>
+  %none = kdrt.null
+  // expected-error @+1 {{post-ops read 1 tensors after input, weight and bias; 0 given}}
+  kdrt.linear.fwd ins(%x, %w, %none : memref<2x4xf32>, memref<4x4xf32>, none) outs(%x : memref<2x4xf32>) {post_ops = [{kind = "sum"}]}
+  %l = kdrt.buffer 1 offset 64 : memref<f32>
+  kdrt.update loss(%l : memref<f32>) {optimizer = {kind = "sgd"}, groups = [], schedule = {kind = "constant"}}
+}
+
+// -----
+
+kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 1 : i64,
+    batch = 2 : i64, trained = [], frozen = [], arena_bytes = 1024 : i64} {
+  %x = kdrt.buffer 0 offset 0 : memref<2x4xf32>
+  %w = kdrt.param "S/w" : memref<4x4xf32>
+  %none = kdrt.null
+  // expected-error @+1 {{post-ops are {kind = "relu|gelu|sigmoid|tanh|sum|scale_shift"}}}
+  kdrt.linear.fwd ins(%x, %w, %none : memref<2x4xf32>, memref<4x4xf32>, none) outs(%x : memref<2x4xf32>) {post_ops = [{kind = "softmax"}]}
+  %l = kdrt.buffer 1 offset 64 : memref<f32>
+  kdrt.update loss(%l : memref<f32>) {optimizer = {kind = "sgd"}, groups = [], schedule = {kind = "constant"}}
+}

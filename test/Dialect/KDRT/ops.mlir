@@ -30,6 +30,24 @@ kdrt.stage @train attributes {kind = "distill", data = "fmnist", split = "train"
   kdrt.conv2d.fwd ins(%x, %w, %b : memref<2x1x4x4xf32>, memref<4x1x3x3xf32>, memref<4xf32>)
       outs(%c : memref<2x4x2x2xf32>) {stride = array<i64: 1, 1>, pad = array<i64: 0, 0>,
       dilation = array<i64: 1, 1>, groups = 1 : i64, post_ops = [{kind = "relu"}]}
+  // An inference batch norm as post-op operands: the scale and shift do
+  // not follow the batch; the conv reads them, and a residual, after its
+  // bias, in chain order.
+  // CHECK: %[[S:.*]] = kdrt.buffer 20 offset 2048 {unbatched} : memref<4xf32>
+  %scale = kdrt.buffer 20 offset 2048 {unbatched} : memref<4xf32>
+  %shift = kdrt.buffer 21 offset 2112 {unbatched} : memref<4xf32>
+  // CHECK: kdrt.batch_norm_scale_shift ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<4xf32>, memref<4xf32>, memref<4xf32>, memref<4xf32>) outs(%[[S]], %{{.*}} : memref<4xf32>, memref<4xf32>) {eps = 1.000000e-05 : f64}
+  kdrt.batch_norm_scale_shift ins(%b, %b, %b, %b : memref<4xf32>, memref<4xf32>, memref<4xf32>, memref<4xf32>)
+      outs(%scale, %shift : memref<4xf32>, memref<4xf32>) {eps = 1.0e-05 : f64}
+  %c2 = kdrt.buffer 22 offset 2176 : memref<2x4x2x2xf32>
+  // CHECK: kdrt.conv2d.fwd ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[S]], %{{.*}}, %{{.*}} : memref<2x4x4x4xf32>, memref<4x4x3x3xf32>, memref<4xf32>, memref<4xf32>, memref<4xf32>, memref<2x4x2x2xf32>)
+  // CHECK-SAME: post_ops = [{kind = "scale_shift"}, {kind = "sum"}, {kind = "relu"}]
+  %x4 = kdrt.buffer 23 offset 2304 : memref<2x4x4x4xf32>
+  %w4 = kdrt.param "S/conv.weight" : memref<4x4x3x3xf32>
+  kdrt.conv2d.fwd ins(%x4, %w4, %b, %scale, %shift, %c : memref<2x4x4x4xf32>, memref<4x4x3x3xf32>, memref<4xf32>, memref<4xf32>, memref<4xf32>, memref<2x4x2x2xf32>)
+      outs(%c2 : memref<2x4x2x2xf32>) {stride = array<i64: 1, 1>, pad = array<i64: 0, 0>,
+      dilation = array<i64: 1, 1>, groups = 1 : i64,
+      post_ops = [{kind = "scale_shift"}, {kind = "sum"}, {kind = "relu"}]}
   %f = kdrt.buffer 3 offset 320 : memref<2x16xf32>
   kdrt.reshape.fwd ins(%c : memref<2x4x2x2xf32>) outs(%f : memref<2x16xf32>)
   %fw = kdrt.param "S/fc.weight" : memref<10x16xf32>

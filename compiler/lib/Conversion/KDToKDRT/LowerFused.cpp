@@ -1,16 +1,21 @@
 //===- LowerFused.cpp - Ops built by --kd-fuse to runtime kernels ---------===//
 //
-// The plan's conv2d.fwd / linear.fwd take activations as post-ops, nothing
-// else, and their backward entries take none. So:
+// The plan's conv2d.fwd / linear.fwd take the chain as `post_ops`, the
+// tensors it reads after the layer's input, weight and bias (a sum's
+// residual, a scale_shift's scale and shift); their backward entries take
+// none. So:
 //
-//  - a chain of activations only becomes the kernel's `post_ops`; in a
-//    training graph a trailing sigmoid or tanh is kept as its own kernel on
-//    a pre-activation buffer instead, because the runtime's activation
-//    backward reads the activation's input (relu's mask is the same read
-//    from its output, so relu stays fused);
-//  - `sum` becomes add.fwd, `scale_shift` (from kd.bn_scale_shift) an
-//    inference batch_norm.fwd on the running statistics: the same values
-//    the fused chain computes;
+//  - a fused layer becomes one kernel with its `post_ops`;
+//    kd.bn_scale_shift becomes a batch_norm_scale_shift kernel writing the
+//    scale and shift from the running statistics;
+//  - but a training layer whose fused backward needs the pre-activation
+//    (a trailing sigmoid or tanh: the runtime's activation backward reads
+//    the activation's input; relu's mask is the same read from its output,
+//    so relu stays fused) keeps its activation as its own kernel on a
+//    pre-activation buffer; and for a target without
+//    batch_norm_scale_shift (GPU), a chain with a scale_shift is unfused:
+//    `sum` becomes add.fwd, `scale_shift` an inference batch_norm.fwd on the
+//    running statistics, the same values the fused chain computes;
 //  - kd.<layer>_fused_bwd becomes the activation's backward, then the
 //    layer's;
 //  - kd.loss.logit_group becomes one logit_loss_group kernel, which writes
@@ -112,14 +117,19 @@ LogicalResult GraphLowering::lowerFused(Operation *op) {
                         auto createLayer) -> LogicalResult {
     SmallVector<Value> ins = {operand(input), operand(weight), bias ? operand(bias) : null()};
     Value result = op->getResult(0);
-    bool activationsOnly = llvm::all_of(
-        postOps, [](Attribute a) { return activationNamed(cast<StringAttr>(a).getValue()).has_value(); });
+    bool scaleShift =
+        llvm::any_of(postOps, [](Attribute a) { return cast<StringAttr>(a).getValue() == "scale_shift"; });
     bool keepsInput = training && !postOps.empty() &&
-                      cast<StringAttr>(postOps[postOps.size() - 1]).getValue() != "relu";
-    if (activationsOnly && !keepsInput) {
+                      cast<StringAttr>(postOps[postOps.size() - 1]).getValue() != "relu" &&
+                      llvm::any_of(result.getUsers(), [](Operation *user) {
+                        return isa<Conv2dFusedBwdOp, LinearFusedBwdOp>(user);
+                      });
+    if (!keepsInput && (!scaleShift || scaleShiftKernel)) {
       SmallVector<Attribute> chain;
       for (Attribute a : postOps)
         chain.push_back(b.getDictionaryAttr({b.getNamedAttr("kind", a)}));
+      for (Value tensor : postOperands)
+        ins.push_back(operand(tensor));
       Operation *layer = createLayer(ins, define(result));
       if (!chain.empty())
         layer->setAttr("post_ops", b.getArrayAttr(chain));

@@ -62,6 +62,10 @@ Value GraphLowering::define(Value kdValue, bool usePlan) {
       planned = offset.getInt();
   }
   Value buffer = newBuffer(type, planned);
+  // A value whose type has a static leading size does not follow the batch.
+  if (auto tensor = dyn_cast<RankedTensorType>(kdValue.getType());
+      tensor && tensor.getRank() > 0 && !tensor.isDynamicDim(0))
+    buffer.getDefiningOp<rt::BufferOp>().setUnbatched(true);
   values.map(kdValue, buffer);
   return buffer;
 }
@@ -129,9 +133,9 @@ LogicalResult GraphLowering::lower(Operation *op) {
   // Operands first (parameters become kdrt.param on first use).
   SmallVector<Value> ins;
   for (Value v : op->getOperands()) {
-    // The scale and shift of an inference batch norm (fused into an
-    // evaluation's conv) are no buffers: the scale_shift post-op reads the
-    // batch norm's parameters through their kd.bn_scale_shift.
+    // The scale and shift of an inference batch norm are read by the
+    // fused layer's post-ops, which lowerFused binds itself (without the
+    // batch_norm_scale_shift kernel they are no buffers).
     if (v.getDefiningOp<BatchNormScaleShiftOp>()) {
       ins.push_back(Value());
       continue;
@@ -325,7 +329,13 @@ LogicalResult GraphLowering::lower(Operation *op) {
       .Case([&](OutputOp) { return success(); })
       .Case([&](YieldOp) { return success(); })
       .Case([&](LossGradOp) { return success(); }) // written by its loss's kernel
-      .Case([&](BatchNormScaleShiftOp) { return success(); }) // read by the scale_shift post-op
+      .Case([&](BatchNormScaleShiftOp bn) {
+        // Without the kernel the unfused chain reads the batch norm's
+        // parameters through this op.
+        if (scaleShiftKernel)
+          kernel<rt::BatchNormScaleShiftOp>(loc, ins, {out(0), out(1)}, {f64("eps", bn.getEps().convertToDouble())});
+        return success();
+      })
       .Case([&](FoldBatchNormOp fold) -> LogicalResult {
         // Only an export to .kdx runs folds: they read the trained plan's
         // parameters and write the exported plan's, which take the layer's

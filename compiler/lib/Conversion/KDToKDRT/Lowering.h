@@ -56,6 +56,10 @@ public:
   /// Whether the target's backends have the logit_loss_group entry (the CPU
   /// ones); without it a kd.loss.logit_group becomes one kernel per term.
   bool logitLossGroupKernel = true;
+  /// Whether they have the batch_norm_scale_shift entry (the CPU ones):
+  /// with it a fused layer's scale_shift post-op reads the scale and shift
+  /// that kernel writes; without it the chain runs unfused.
+  bool scaleShiftKernel = true;
   int64_t arenaBytes() const { return arenaEnd; }
   /// Places buffers the memory plan did not (scratch, masks, values it
   /// left out) after the planned arena of `bytes`, so they overlap nothing.

@@ -6,15 +6,16 @@ using namespace mlir;
 namespace {
 
 /// Checks one operand list against a runtime signature string: one
-/// character per operand, except a '+' that stands for one or more required
-/// operands between the fixed slots around it.
+/// character per operand, except a '+' (or '*') that stands for one or more
+/// (zero or more) required operands between the fixed slots around it.
 LogicalResult verifyOperandList(Operation *op, OperandRange operands, StringRef signature,
                                 StringRef which) {
-  size_t plus = signature.find('+');
+  size_t plus = signature.find_first_of("+*");
   bool variadic = plus != StringRef::npos;
   size_t fixed = variadic ? signature.size() - 1 : signature.size();
-  if (variadic ? operands.size() < fixed + 1 : operands.size() != fixed)
-    return op->emitOpError() << "takes " << (variadic ? std::to_string(fixed + 1) + " or more"
+  size_t least = variadic && signature[plus] == '+' ? fixed + 1 : fixed;
+  if (variadic ? operands.size() < least : operands.size() != fixed)
+    return op->emitOpError() << "takes " << (variadic ? std::to_string(least) + " or more"
                                                       : std::to_string(fixed))
                              << " '" << which << "' operands, got " << operands.size();
   size_t trailing = variadic ? signature.size() - plus - 1 : 0;
@@ -110,12 +111,22 @@ LogicalResult kd::rt::verifyKernelOp(Operation *op, StringRef inSignature, Strin
       }
     }
   }
-  if (auto postOps = op->getAttrOfType<ArrayAttr>("post_ops")) {
-    for (Attribute entry : postOps) {
-      auto kind = cast<DictionaryAttr>(entry).getAs<StringAttr>("kind");
-      if (!kind || !llvm::is_contained({"relu", "gelu", "sigmoid", "tanh"}, kind.getValue()))
-        return op->emitOpError("post-ops are activations: {kind = \"relu|gelu|sigmoid|tanh\"}");
+  // A layer's post-ops read the `ins` after its input, weight and bias.
+  if (isa<Conv2dFwdOp, LinearFwdOp>(op)) {
+    size_t tensors = 0;
+    if (auto postOps = op->getAttrOfType<ArrayAttr>("post_ops")) {
+      if (postOps.size() > 6)
+        return op->emitOpError() << "has " << postOps.size() << " post-ops, at most 6";
+      for (Attribute entry : postOps) {
+        auto kind = cast<DictionaryAttr>(entry).getAs<StringAttr>("kind");
+        if (!kind || !llvm::is_contained({"relu", "gelu", "sigmoid", "tanh", "sum", "scale_shift"}, kind.getValue()))
+          return op->emitOpError("post-ops are {kind = \"relu|gelu|sigmoid|tanh|sum|scale_shift\"}");
+        tensors += kind.getValue() == "sum" ? 1 : kind.getValue() == "scale_shift" ? 2 : 0;
+      }
     }
+    if (ins.size() != 3 + tensors)
+      return op->emitOpError() << "post-ops read " << tensors << " tensors after input, weight and bias; "
+                               << ins.size() - 3 << " given";
   }
   return success();
 }

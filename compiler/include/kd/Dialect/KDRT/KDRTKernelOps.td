@@ -67,9 +67,12 @@ multiclass KDRT_Kernel<string name, string fwdIn, string fwdOut, string bwdIn,
 }
 
 // Layers.
-defm KDRT_Conv2d : KDRT_Kernel<"conv2d", "rro", "r", "rrr", "ooo", "2-D convolution",
+// A layer's forward takes, after input, weight and bias, the tensors its
+// post-ops read in chain order (a sum's residual, a scale_shift's scale and
+// shift).
+defm KDRT_Conv2d : KDRT_Kernel<"conv2d", "rro*", "r", "rrr", "ooo", "2-D convolution",
     !con(KDRT_Conv2dAttrs, KDRT_PostOps), KDRT_Conv2dAttrs>;
-defm KDRT_Linear : KDRT_Kernel<"linear", "rro", "r", "rrr", "ooo", "fully connected layer",
+defm KDRT_Linear : KDRT_Kernel<"linear", "rro*", "r", "rrr", "ooo", "fully connected layer",
     KDRT_PostOps>;
 defm KDRT_BatchNorm : KDRT_Kernel<"batch_norm", "rrrrr", "r", "rrrrr", "ooo",
     "batch normalisation (running statistics updated in place in training)",
@@ -180,6 +183,10 @@ def KDRT_EnsembleCombineOp : KDRT_KernelOp<"ensemble_combine", "+oo", "r",
 
 def KDRT_FoldBatchNormOp : KDRT_KernelOp<"fold_batch_norm", "rorrrr", "rr",
     "An inference batch norm folded into the layer before it, run once when a .kdx export is written: ins the layer's weight and optional bias, gamma, beta and the running statistics (the trained plan's parameters), outs the folded weight and bias (the exported plan's)",
+    (ins F64Attr:$eps)>;
+
+def KDRT_BatchNormScaleShiftOp : KDRT_KernelOp<"batch_norm_scale_shift", "rrrr", "rr",
+    "An inference batch norm as the scale and shift of a conv / linear scale_shift post-op: ins gamma, beta and the running statistics, outs scale = gamma / sqrt(var + eps) and shift = beta - mean * scale",
     (ins F64Attr:$eps)>;
 
 def KDRT_ScaleAddOp : KDRT_KernelOp<"scale_add", "+", "r",

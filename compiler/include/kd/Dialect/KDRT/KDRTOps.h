@@ -16,7 +16,7 @@
 namespace kd::rt {
 /// The shared verifier of kernel ops: operand counts match the runtime's
 /// signatures (one character per operand: 'r' required, 'o' optional, '+'
-/// one or more required), required operands are not `kdrt.null`, and pair
+/// one or more required, '*' zero or more required), required operands are not `kdrt.null`, and pair
 /// attributes (stride, pad, dilation, kernel, output) hold two values.
 mlir::LogicalResult verifyKernelOp(mlir::Operation *op, llvm::StringRef inSignature,
                                    llvm::StringRef outSignature);

@@ -15,13 +15,16 @@ def KDRT_BufferOp : KDRT_Op<"buffer", [Pure]> {
   let summary = "An arena buffer of a stage or evaluation";
   let description = [{
     The `buffers` entry: a unique id within its stage, the byte offset in the
-    arena (a multiple of 64) and the shape, batch first.
+    arena (a multiple of 64) and the shape, batch first; `unbatched` for one
+    whose shape does not follow the batch (a per-channel scale), which the
+    plan marks `"batched": false`.
 
     ```mlir
     %x = kdrt.buffer 0 offset 0 : memref<128x1x28x28xf32>
+    %s = kdrt.buffer 1 offset 401408 {unbatched} : memref<16xf32>
     ```
   }];
-  let arguments = (ins I64Attr:$id, I64Attr:$offset);
+  let arguments = (ins I64Attr:$id, I64Attr:$offset, UnitAttr:$unbatched);
   let results = (outs KDRT_Memref:$result);
   let assemblyFormat = "$id `offset` $offset attr-dict `:` type($result)";
   let hasVerifier = 1;
