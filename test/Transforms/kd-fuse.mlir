@@ -167,3 +167,127 @@ kd.stage @mixed attributes {kind = "train", data = @d, split = "train", epochs =
   kd.param_grad "S/fc.weight" %gw : tensor<8x8xf32>
   kd.minimize %loss
 }
+
+// -----
+
+// A frozen teacher in a training stage runs as inference: its conv (frozen
+// weight) takes the inference chain, its batch norm (on running statistics,
+// `inference`) as scale_shift, the residual add and the relu. The student's
+// conv, whose weight trains, keeps the training path: its batch norm uses
+// batch statistics and stays, and only its relu (after the add) would fuse.
+// CHECK-LABEL: kd.stage @frozen_teacher
+// CHECK: %[[X:.*]] = kd.batch_input
+// CHECK: %[[SW:.*]] = kd.param "S/conv.weight"
+// CHECK: %[[SC:.*]] = kd.conv2d %[[X]], %[[SW]]
+// CHECK: kd.batch_norm %[[SC]]
+// CHECK: %[[TW:.*]] = kd.param "T/conv.weight" weight zeros {frozen}
+// CHECK: %[[S:.*]], %[[T:.*]] = kd.bn_scale_shift
+// CHECK-NOT: kd.batch_norm
+// CHECK-NOT: kd.add
+// CHECK-NOT: kd.relu
+// CHECK: %[[TY:.*]] = kd.conv2d_fused %[[X]], %[[TW]] post_ops ["scale_shift", "sum", "relu"](%[[S]], %[[T]], %[[X]])
+// CHECK: kd.loss.mse %{{.*}}, %[[TY]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @S(%x: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
+  kd.output %x : tensor<?x8x4x4xf32>
+}
+kd.stage @frozen_teacher attributes {kind = "distill", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@S], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8x4x4xf32>
+  %sw = kd.param "S/conv.weight" weight zeros : tensor<8x8x3x3xf32>
+  %sc = kd.conv2d %x, %sw stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %sg = kd.param "S/bn.weight" weight ones : tensor<8xf32>
+  %sb = kd.param "S/bn.bias" bias zeros : tensor<8xf32>
+  %sm = kd.param "S/bn.running_mean" state zeros : tensor<8xf32>
+  %sv = kd.param "S/bn.running_var" state ones : tensor<8xf32>
+  %sn = kd.batch_norm %sc, %sg, %sb, %sm, %sv eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %tw = kd.param "T/conv.weight" weight zeros {frozen} : tensor<8x8x3x3xf32>
+  %tc = kd.conv2d %x, %tw stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %tg = kd.param "T/bn.weight" weight ones {frozen} : tensor<8xf32>
+  %tb = kd.param "T/bn.bias" bias zeros {frozen} : tensor<8xf32>
+  %tm = kd.param "T/bn.running_mean" state zeros {frozen} : tensor<8xf32>
+  %tv = kd.param "T/bn.running_var" state ones {frozen} : tensor<8xf32>
+  %tn = kd.batch_norm %tc, %tg, %tb, %tm, %tv eps 1.0e-05 momentum 0.1 {inference} : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %ta = kd.add %tn, %x : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  %tr = kd.relu %ta : tensor<?x8x4x4xf32>
+  %loss = kd.loss.mse %sn, %tr reduction mean : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  kd.minimize %loss
+}
+
+// -----
+
+// A frozen layer whose batch norm uses batch statistics (no `inference`: a
+// frozen conv of a trained model) does not take it into the chain, and a
+// tap of the frozen teacher that a feature loss reads (the batch norm's
+// output) ends the chain there: the loss reads the fused conv's result and
+// the relu stays its own op.
+// CHECK-LABEL: kd.stage @frozen_tap
+// CHECK: %[[FW:.*]] = kd.param "S/conv.weight" weight zeros {frozen}
+// CHECK: %[[FC:.*]] = kd.conv2d %{{.*}}, %[[FW]]
+// CHECK: kd.batch_norm %[[FC]]
+// CHECK: %[[S:.*]], %[[T:.*]] = kd.bn_scale_shift
+// CHECK: %[[TN:.*]] = kd.conv2d_fused %{{.*}}, %{{.*}} post_ops ["scale_shift"](%[[S]], %[[T]])
+// CHECK: %[[TR:.*]] = kd.relu %[[TN]]
+// CHECK: kd.loss.mse %{{.*}}, %[[TN]]
+// CHECK: kd.loss.mse %{{.*}}, %[[TR]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @S(%x: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
+  kd.output %x : tensor<?x8x4x4xf32>
+}
+kd.stage @frozen_tap attributes {kind = "distill", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@S], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8x4x4xf32>
+  %sw = kd.param "S/conv.weight" weight zeros {frozen} : tensor<8x8x3x3xf32>
+  %sc = kd.conv2d %x, %sw stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %sg = kd.param "S/bn.weight" weight ones : tensor<8xf32>
+  %sb = kd.param "S/bn.bias" bias zeros : tensor<8xf32>
+  %sm = kd.param "S/bn.running_mean" state zeros : tensor<8xf32>
+  %sv = kd.param "S/bn.running_var" state ones : tensor<8xf32>
+  %sn = kd.batch_norm %sc, %sg, %sb, %sm, %sv eps 1.0e-05 momentum 0.1 : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %tw = kd.param "T/conv.weight" weight zeros {frozen} : tensor<8x8x3x3xf32>
+  %tc = kd.conv2d %x, %tw stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %tg = kd.param "T/bn.weight" weight ones {frozen} : tensor<8xf32>
+  %tb = kd.param "T/bn.bias" bias zeros {frozen} : tensor<8xf32>
+  %tm = kd.param "T/bn.running_mean" state zeros {frozen} : tensor<8xf32>
+  %tv = kd.param "T/bn.running_var" state ones {frozen} : tensor<8xf32>
+  %tn = kd.batch_norm %tc, %tg, %tb, %tm, %tv eps 1.0e-05 momentum 0.1 {inference} : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %tr = kd.relu %tn : tensor<?x8x4x4xf32>
+  %l1 = kd.loss.mse %sn, %tn reduction mean : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  %l2 = kd.loss.mse %sn, %tr reduction mean : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  %loss = kd.loss.combine %l1, %l2 weights [1.0, 1.0] bias 0.0
+  kd.minimize %loss
+}
+
+// -----
+
+// Gradients flow through a frozen block (a graft: the teacher's layer
+// between two trained ones): its batch norm's backward reads the conv's
+// output and the relu's backward the batch norm's, so neither value can be
+// fused away, and the frozen conv stays as it was.
+// CHECK-LABEL: kd.stage @through_frozen
+// CHECK-NOT: kd.conv2d_fused
+// CHECK: %[[TC:.*]] = kd.conv2d
+// CHECK: %[[TN:.*]] = kd.batch_norm %[[TC]]
+// CHECK: kd.relu %[[TN]]
+// CHECK: kd.activation_bwd %[[TN]]
+// CHECK: kd.batch_norm_bwd %[[TC]]
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}]}
+kd.model @S(%x: tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32> {
+  kd.output %x : tensor<?x8x4x4xf32>
+}
+kd.stage @through_frozen attributes {kind = "graft", data = @d, split = "train", epochs = 1 : i64, batch = 2 : i64, steps = 0 : i64, trained = [@S], frozen = [], frozen_parts = [], groups = []} {
+  %x = kd.batch_input : tensor<?x8x4x4xf32>
+  %tw = kd.param "T/conv.weight" weight zeros {frozen} : tensor<8x8x3x3xf32>
+  %tc = kd.conv2d %x, %tw stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>) -> tensor<?x8x4x4xf32>
+  %tg = kd.param "T/bn.weight" weight ones {frozen} : tensor<8xf32>
+  %tb = kd.param "T/bn.bias" bias zeros {frozen} : tensor<8xf32>
+  %tm = kd.param "T/bn.running_mean" state zeros {frozen} : tensor<8xf32>
+  %tv = kd.param "T/bn.running_var" state ones {frozen} : tensor<8xf32>
+  %tn = kd.batch_norm %tc, %tg, %tb, %tm, %tv eps 1.0e-05 momentum 0.1 {inference} : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x8x4x4xf32>
+  %tr = kd.relu %tn : tensor<?x8x4x4xf32>
+  %y = kd.batch_input : tensor<?x8x4x4xf32>
+  %loss = kd.loss.mse %tr, %y reduction mean : tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>
+  %g = kd.loss.grad %loss scale 1.0 wanted [true, false] : tensor<?x8x4x4xf32>
+  %gn = kd.activation_bwd %tn, %g relu wanted [true] : (tensor<?x8x4x4xf32>, tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+  %gc = kd.batch_norm_bwd %tc, %tg, %tm, %tv, %gn eps 1.0e-05 momentum 0.1 wanted [true, false, false] {inference} : (tensor<?x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+  %gx = kd.conv2d_bwd %x, %tw, %gc stride [1, 1] pad [1, 1] dilation [1, 1] groups 1 wanted [true, false, false] : (tensor<?x8x4x4xf32>, tensor<8x8x3x3xf32>, tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+  kd.minimize %loss
+}

@@ -7,13 +7,18 @@
 //    fuse only one relu / sigmoid / tanh, and only where the backward of the
 //    activation feeds nothing but the layer's own backward: the fused
 //    backward recovers the activation's slope from the post-activation
-//    output, so the pre-activation value is no longer kept.
+//    output, so the pre-activation value is no longer kept. A layer of a
+//    training stage whose weight is frozen (a teacher's) runs as inference
+//    and takes the inference chain, a batch norm only if it uses its
+//    running statistics; values a backward op reads (gradients flowing
+//    through a frozen block) have a second reader and so end the chain.
 //  * CE and KL losses of the same logits become one kd.loss.logit_group:
 //    one log-softmax per temperature instead of one per loss.
 // A value read by anything outside the chain (a tap read by a loss, a
 // second layer) ends the chain: fusing it away would lose the value.
 //
 //===----------------------------------------------------------------------===//
+#include "FrozenMarks.h"
 #include "GraphKind.h"
 
 #include "kd/Dialect/KD/KDOps.h"
@@ -103,15 +108,18 @@ Value buildFused(Operation *anchor, const Chain &chain) {
 }
 
 /// Inference: batch norm, activations and residual adds, as long as each
-/// value has the next op of the chain as its only reader.
-void fuseInference(Operation *anchor) {
+/// value has the next op of the chain as its only reader. In a training
+/// stage (`inStage`) a batch norm joins only if it runs on its running
+/// statistics (a frozen model's); one on batch statistics ends the chain.
+/// Returns whether anything fused.
+bool fuseInference(Operation *anchor, bool inStage) {
   Chain chain;
   Value current = anchor->getResult(0);
   while (chain.postOps.size() < kMaxPostOps && current.hasOneUse()) {
     Operation *user = *current.getUsers().begin();
     Builder builder(user->getContext());
     if (auto norm = dyn_cast<BatchNormOp>(user)) {
-      if (norm.getInput() != current)
+      if (norm.getInput() != current || (inStage && !norm->hasAttr(kInferenceAttrName)))
         break;
       OpBuilder at(norm);
       auto scaleShift = at.create<BatchNormScaleShiftOp>(
@@ -134,8 +142,18 @@ void fuseInference(Operation *anchor) {
     chain.ops.push_back(user);
     current = user->getResult(0);
   }
-  if (!chain.ops.empty())
-    buildFused(anchor, chain);
+  if (chain.ops.empty())
+    return false;
+  buildFused(anchor, chain);
+  return true;
+}
+
+/// Whether `anchor`, in a training stage, computes with a frozen weight (a
+/// frozen teacher's layer): it runs as inference, so its chain may take the
+/// inference fusion.
+bool hasFrozenWeight(Operation *anchor) {
+  auto param = layerOperands(anchor)->weight.getDefiningOp<ParamOp>();
+  return param && param->hasAttr(kFrozenAttrName);
 }
 
 /// Training: one trailing relu / sigmoid / tanh. The layer's result may be
@@ -401,8 +419,8 @@ struct KdFuse : kd::impl::KdFuseBase<KdFuse> {
     });
     for (Operation *anchor : anchors) {
       if (graphKindOf(anchor) == GraphKind::Inference)
-        fuseInference(anchor);
-      else
+        fuseInference(anchor, /*inStage=*/false);
+      else if (!hasFrozenWeight(anchor) || !fuseInference(anchor, /*inStage=*/true))
         fuseTraining(anchor);
     }
     for (Block *block : lossBlocks)
