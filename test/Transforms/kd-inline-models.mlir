@@ -4,7 +4,9 @@
 // stage-level kd.param under their global names, the tap results become the
 // cloned values, taps and block markers are dropped. The frozen apply's
 // parameters are marked frozen; the inference copy it read is erased, the
-// models the evaluation and the export name stay.
+// models the evaluation and the export name stay. The evaluation of the
+// teacher's output gets the model's inference program as its body, like a
+// `using` one, with nothing frozen.
 // CHECK-LABEL: kd.model @T_model(
 // CHECK-NOT: kd.model @T_model.frozen
 // CHECK-LABEL: kd.stage @distill
@@ -22,7 +24,15 @@
 // CHECK-NOT: kd.block_begin
 // CHECK: kd.loss.kl %[[S]], %[[T]]
 // CHECK: kd.loss.mse %[[T2]], %[[T2]]
-// CHECK-LABEL: kd.evaluate @T_model
+// CHECK-LABEL: kd.evaluate @T_model on @d "test" metrics ["accuracy"] using {
+// CHECK: %[[EX:.*]] = kd.batch_input : tensor<?x4xf32>
+// CHECK: %[[EW0:.*]] = kd.param "T/l1.fc0.weight" weight xavier_uniform :
+// CHECK: %[[EH:.*]] = kd.linear %[[EX]], %[[EW0]]
+// CHECK: %[[ER:.*]] = kd.relu %[[EH]]
+// CHECK: %[[EL:.*]] = kd.linear %[[ER]]
+// CHECK-NOT: kd.tap
+// CHECK: kd.yield %[[EL]] : tensor<?x3xf32>
+// CHECK-LABEL: kd.export @S_model to "s.safetensors"
 kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 2, 2>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 3 : i64, class_names = [], splits = [{name = "train", source = "file", file = "train"}, {name = "test", source = "file", file = "t10k"}]}
 kd.model @T_model(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
   %w0 = kd.param "T/l1.fc0.weight" weight xavier_uniform : tensor<8x4xf32>
@@ -139,3 +149,21 @@ kd.model @M_model(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
 }
 kd.export @M_model to "m.safetensors" format "safetensors"
 kd.export @M_model to "m.kdx" format "kdx"
+
+// -----
+
+// The declaration of the evaluated or exported model may give it its input
+// through a transform: the inference body's batch input carries it, as the
+// stages' batch inputs do.
+// CHECK-LABEL: kd.evaluate @R_model on @d "test" metrics ["accuracy"] using {
+// CHECK: kd.batch_input {transform = {h = 2 : i64, kind = "resize", mode = "bilinear", w = 2 : i64}} : tensor<?x1x2x2xf32>
+// CHECK-LABEL: kd.export @R_model to "r.kdx" format "kdx" using {
+// CHECK: kd.batch_input {transform = {h = 2 : i64, kind = "resize", mode = "bilinear", w = 2 : i64}} : tensor<?x1x2x2xf32>
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 4 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @R_model(%x: tensor<?x1x2x2xf32>) -> tensor<?x4xf32> {
+  %y = kd.reshape %x : tensor<?x1x2x2xf32> -> tensor<?x4xf32>
+  kd.output %y : tensor<?x4xf32>
+}
+kd.student @R untrained attributes {model = @R_model, transform = {h = 2 : i64, kind = "resize", mode = "bilinear", w = 2 : i64}}
+kd.evaluate @R_model on @d "test" metrics ["accuracy"]
+kd.export @R_model to "r.kdx" format "kdx"

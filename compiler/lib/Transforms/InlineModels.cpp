@@ -9,10 +9,13 @@
 // --kd-autodiff reads that mark. The pruned copies --kd-freeze-teachers made
 // are erased once nothing applies them.
 //
-// An export to .kdx gets the model's inference program as its body: a batch
-// input, the model's ops inlined the same way, and a kd.yield of its
-// output. It is an inference graph (GraphKind.h), which --kd-fold-batchnorm,
-// --kd-fuse and --kd-plan-memory treat like an evaluation body.
+// An evaluation without a body (`evaluate M on SPLIT`, no `using`, no loss)
+// and an export to .kdx get the model's inference program as their body: a
+// batch input (through the transform M's teacher or student declaration
+// gives it), the model's ops inlined the same way, and a kd.yield of its
+// output. Both are inference graphs (GraphKind.h), which --kd-fuse and
+// --kd-plan-memory treat like a `using` body (--kd-fold-batchnorm folds the
+// export's only).
 //
 //===----------------------------------------------------------------------===//
 #include "FrozenMarks.h"
@@ -47,6 +50,8 @@ struct InlineModelsPass : public kd::impl::KdInlineModelsBase<InlineModelsPass> 
         result = inlineBody(symbols, stage.getBody().front(), stage);
       else if (auto evaluate = dyn_cast<EvaluateOp>(op); evaluate && !evaluate.getBody().empty())
         result = inlineBody(symbols, evaluate.getBody().front(), StageOp());
+      else if (evaluate && symbols.lookup<ModelOp>(evaluate.getModel()))
+        result = buildInferenceBody(symbols, evaluate);
       else if (auto exportOp = dyn_cast<ExportOp>(op); exportOp && exportOp.getFormat() == "kdx")
         result = buildInferenceBody(symbols, exportOp);
       if (failed(result))
@@ -120,18 +125,22 @@ struct InlineModelsPass : public kd::impl::KdInlineModelsBase<InlineModelsPass> 
     return mapping;
   }
 
-  /// The body of an export to .kdx: the model's inference program.
-  LogicalResult buildInferenceBody(SymbolTable &symbols, ExportOp exportOp) {
-    if (!exportOp.getBody().empty())
+  /// The body of an evaluation without one or of an export to .kdx
+  /// (`InferenceOp`): the model's inference program on the input its
+  /// declaration's transform makes.
+  template <typename InferenceOp>
+  LogicalResult buildInferenceBody(SymbolTable &symbols, InferenceOp inference) {
+    if (!inference.getBody().empty())
       return success();
-    auto model = symbols.lookup<ModelOp>(exportOp.getModel());
+    auto model = symbols.lookup<ModelOp>(inference.getModel());
     if (!model)
-      return exportOp.emitOpError() << "'" << exportOp.getModel() << "' does not name a kd.model";
+      return inference.emitOpError() << "'" << inference.getModel() << "' does not name a kd.model";
     Block *body = new Block();
-    exportOp.getBody().push_back(body);
+    inference.getBody().push_back(body);
     OpBuilder builder = OpBuilder::atBlockEnd(body);
-    Location loc = exportOp.getLoc();
-    Value input = builder.create<BatchInputOp>(loc, model.getInput().getType(), DictionaryAttr());
+    Location loc = inference.getLoc();
+    Value input =
+        builder.create<BatchInputOp>(loc, model.getInput().getType(), model.getDeclaredTransform());
     llvm::StringMap<Value> params;
     IRMapping mapping = cloneModel(model, input, builder, params, [](ParamOp) { return false; });
     auto output = cast<OutputOp>(model.getBodyBlock().getTerminator());

@@ -259,8 +259,9 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     kdrtStage.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, stage.getBatch(), /*training=*/true);
-    // The GPU backend has no logitLossGroup entry.
+    // The GPU backend has no logitLossGroup or batchNormScaleShift entry.
     graph.logitLossGroupKernel = target != "gpu";
+    graph.scaleShiftKernel = target != "gpu";
     if (auto planned = stage->getAttrOfType<IntegerAttr>("arena_bytes"))
       graph.reserveArena(planned.getInt());
     SmallVector<std::string> trained;
@@ -447,11 +448,13 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     return success();
   }
 
-  /// A kdrt.evaluate over a split: `model`'s inference program, or with
-  /// `usingBody` the flat body --kd-inline-models made (a loss, a `using`
-  /// prediction, a transformed input: batch input, the inlined models' ops,
-  /// what combines their taps), whose arena --kd-plan-memory planned
-  /// (`plannedArena`).
+  /// A kdrt.evaluate over a split: with `usingBody` the flat body
+  /// --kd-inline-models made (the model's inference program, a loss, a
+  /// `using` prediction: batch input, the inlined models' ops, what combines
+  /// their taps), fused and planned (`plannedArena`) like any inference
+  /// graph; without, `model`'s own body, unfused and unplanned (the
+  /// per-member evaluations of an accuracy-weighted ensemble, which exist
+  /// only here).
   FailureOr<rt::EvaluateOp> lowerInference(ModuleOp module, ModelOp model, Location loc, StringRef data,
                                            StringRef split, ArrayAttr metrics, StringRef afterStage, int64_t batch,
                                            StringAttr prediction, Block *usingBody, IntegerAttr plannedArena,
@@ -462,6 +465,7 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     kdrtEval.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, batch, /*training=*/false);
+    graph.scaleShiftKernel = target != "gpu";
     Value output;
     if (usingBody) {
       if (plannedArena)
@@ -475,13 +479,8 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     } else {
       Value input = graph.scratch(graph.memrefFor(model.getInput().getType()));
       // The model's declaration may resize its input (`transform resize`).
-      DictionaryAttr transform;
-      module.walk([&](Operation *op) {
-        auto declared = op->getAttrOfType<FlatSymbolRefAttr>("model");
-        if (isa<TeacherOp, StudentOp>(op) && declared && declared.getValue() == model.getSymName() && !transform)
-          transform = op->getAttrOfType<DictionaryAttr>("transform");
-      });
-      inner.create<rt::LoadBatchOp>(loc, "image", input, lowering::inputTransform(inner, transform));
+      inner.create<rt::LoadBatchOp>(loc, "image", input,
+                                    lowering::inputTransform(inner, model.getDeclaredTransform()));
       graph.bind(model.getInput(), input);
       for (Operation &op : model.getBodyBlock()) {
         if (failed(graph.lower(&op)))
@@ -520,15 +519,17 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
   }
 
   /// The data an inference export is evaluated on when the exported plan
-  /// runs: that of an evaluation of the same model (its split and
-  /// metrics), else the split the model was last trained on.
+  /// runs: that of an evaluation of the same model's output (its split and
+  /// metrics; not a loss or a `using` prediction), else the split the model
+  /// was last trained on.
   static void inferenceData(ModuleOp module, ModelOp model, const std::pair<std::string, std::string> &stageData,
                             rt::ExportOp kdrtExport) {
     Builder b(module.getContext());
     std::string data = stageData.first, split = stageData.second;
     SmallVector<StringRef> metrics = {"accuracy"};
     for (auto evaluate : module.getOps<EvaluateOp>())
-      if (evaluate.getModel() == model.getSymName() && evaluate.getBody().empty()) {
+      if (evaluate.getModel() == model.getSymName() && !evaluate.getPrediction() &&
+          !evaluate->hasAttr("expression")) {
         data = evaluate.getData().str();
         split = evaluate.getSplit().str();
         metrics.clear();
@@ -558,6 +559,7 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     kdrtExport.getBody().push_back(body);
     OpBuilder inner = OpBuilder::atBlockBegin(body);
     GraphLowering graph(inner, batch, /*training=*/false);
+    graph.scaleShiftKernel = target != "gpu";
     graph.reserveArena(planned.getInt());
     Value output;
     for (Operation &op : exportOp.getBody().front()) {
@@ -569,7 +571,8 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
     if (!output)
       return exportOp.emitError("an export's inference program yields no value");
     // A model whose input is smaller or larger than the data set's images
-    // reads them resized, as its stages do.
+    // reads them resized, as its stages do (through its declaration's
+    // transform where it has one).
     auto dataset = SymbolTable::lookupNearestSymbolFrom<DatasetOp>(
         module, FlatSymbolRefAttr::get(module.getContext(), *kdrtExport.getData()));
     auto inputType = cast<RankedTensorType>(model.getInput().getType());
@@ -581,7 +584,8 @@ struct LowerToRuntimePass : public kd::impl::KdLowerToRuntimeBase<LowerToRuntime
                                     << "' has " << image[0];
       if (image[1] != inputType.getDimSize(2) || image[2] != inputType.getDimSize(3))
         for (auto load : body->getOps<rt::LoadBatchOp>())
-          load.setTransformAttr(inner.getDictionaryAttr(
+          if (!load.getTransformAttr())
+            load.setTransformAttr(inner.getDictionaryAttr(
               {inner.getNamedAttr("op", inner.getStringAttr("resize")),
                inner.getNamedAttr("h", inner.getI64IntegerAttr(inputType.getDimSize(2))),
                inner.getNamedAttr("w", inner.getI64IntegerAttr(inputType.getDimSize(3)))}));

@@ -4,6 +4,7 @@
 #include "ShapeChecks.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OpImplementation.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -93,6 +94,18 @@ Value ModelOp::lookupTap(StringRef name) {
     if (tap.getName() == name)
       return tap.getValue();
   return nullptr;
+}
+
+DictionaryAttr ModelOp::getDeclaredTransform() {
+  auto module = (*this)->getParentOfType<mlir::ModuleOp>();
+  if (!module)
+    return {};
+  for (Operation &op : module.getBody()->getOperations()) {
+    auto model = op.getAttrOfType<FlatSymbolRefAttr>("model");
+    if (isa<TeacherOp, StudentOp>(op) && model && model.getValue() == getSymName())
+      return op.getAttrOfType<DictionaryAttr>("transform");
+  }
+  return {};
 }
 
 LogicalResult ParamOp::verify() {

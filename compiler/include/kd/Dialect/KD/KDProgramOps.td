@@ -65,6 +65,9 @@ def KD_ModelOp : KD_Op<"model", [Symbol, IsolatedFromAbove, SingleBlock,
     ::mlir::BlockArgument getInput() { return getBodyBlock().getArgument(0); }
     /// The value named `tap`, or null.
     ::mlir::Value lookupTap(::llvm::StringRef tap);
+    /// The input `transform` of the teacher or student declared with this
+    /// model (`transform resize(14, 14)`), or null.
+    ::mlir::DictionaryAttr getDeclaredTransform();
   }];
 }
 
@@ -153,8 +156,10 @@ def KD_EvaluateOp : KD_Op<"evaluate", [DeclareOpInterfaceMethods<SymbolUserOpInt
   let description = [{
     The metrics computed from the model's output over the split; with a body
     (`using`), the evaluated value is what the body yields, and `prediction`
-    names it for the results (`mean(e1,e2,e3,logits)`). `batch` is the
-    number of images per evaluation step (256 when absent).
+    names it for the results (`mean(e1,e2,e3,logits)`). An evaluation of the
+    model's output has no body until --kd-inline-models gives it the model's
+    inference program. `batch` is the number of images per evaluation step
+    (256 when absent).
 
     ```mlir
     kd.evaluate @S_model on @fmnist "test" metrics ["accuracy", "f1"] attributes {batch = 64 : i64}
