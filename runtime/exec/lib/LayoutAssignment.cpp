@@ -8,7 +8,7 @@
 // buffers live channels-last: those whose every reader and writer is a
 // kernel that takes that layout natively. Consecutive layers then hand their
 // activations over without a reorder; a reorder happens only where a
-// consumer needs row-major data (a reshape, a loss, global pooling) and the
+// consumer needs row-major data (a reshape, a loss) and the
 // producer is a kernel that writes any layout.
 //
 // Each operand of an op has a rule:
@@ -21,8 +21,7 @@
 //           (scale_add, a host loop), so they are all channels-last or
 //           all row-major;
 //  - Plain: the op reads row-major data only (everything else: reshapes,
-//           losses, global pooling, the host-side loops and every
-//           reference entry).
+//           losses, the host-side loops and every reference entry).
 // A buffer is channels-last when it is an activation (rank 4) written and
 // read by kernels, none of which needs it row-major, that the data loader
 // does not fill and the executor does not read; Tied groups (union-find)
@@ -70,7 +69,8 @@ Rule ruleOf(const plan::OpSpec &op, bool output, size_t index,
   // the per-channel operands are parameters, never buffers.
   if (name == "batch_norm.fwd" || name == "batch_norm.bwd" ||
       suffixed({"relu", "gelu", "sigmoid", "tanh", "max_pool2d",
-                "avg_pool2d"}))
+                "avg_pool2d", "global_avg_pool", "adaptive_avg_pool",
+                "adaptive_max_pool"}))
     return Rule::Free;
   if (suffixed({"add", "mul"}) || name == "scale_add") {
     // Elementwise only when nothing broadcasts: every buffer operand has

@@ -217,6 +217,38 @@ TEST_P(ChannelsLast, Pooling) {
   }
 }
 
+TEST_P(ChannelsLast, AdaptivePooling) {
+  // Even bins (global pooling, 6x4 -> 3x2) run as oneDNN pooling in the
+  // input's layout; uneven ones (7x5 -> 3x2) on row-major copies.
+  struct Case {
+    const char *name;
+    PoolMode mode;
+    Shape input;
+    int64_t outH, outW;
+  };
+  for (const Case &c : {Case{"global_avg", PoolMode::Avg, {2, 6, 7, 5}, 1, 1},
+                        Case{"even_max", PoolMode::Max, {1, 5, 6, 4}, 3, 2},
+                        Case{"uneven_avg", PoolMode::Avg, {2, 3, 7, 5}, 3, 2}}) {
+    SCOPED_TRACE(c.name);
+    AdaptivePoolDesc desc;
+    desc.mode = c.mode;
+    desc.outputH = c.outH;
+    desc.outputW = c.outW;
+    Shape output{c.input[0], c.input[1], c.outH, c.outW};
+    OpCase op(kElementwiseTolerance);
+    int x = op.input(c.input), dy = op.input(output);
+    int y = op.output(output), dx = op.output(c.input);
+    // y row-major (a reshape reads it), dy too; x and dx channels-last.
+    EXPECT_TRUE(op.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &t) {
+          return inChannelsLast(be, t, {x, dx}, [&](std::vector<Tensor> &u) {
+            KDRT_RETURN_IF_ERROR(be.adaptivePoolForward(desc, u[x], u[y]));
+            return be.adaptivePoolBackward(desc, u[x], u[dy], u[dx]);
+          });
+        }));
+  }
+}
+
 TEST_P(ChannelsLast, ReluAndAdd) {
   Shape shape{1, 5, 3, 7};
   ActivationDesc relu;

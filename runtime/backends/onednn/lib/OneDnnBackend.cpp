@@ -18,6 +18,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -178,13 +179,34 @@ public:
     one.commit();
     return Status::success();
   }
+  // Adaptive pooling whose bins all have one size (global pooling, or an
+  // input a multiple of the output) is ordinary pooling with kernel =
+  // stride = input / output, on oneDNN's kernel in either layout; uneven
+  // bins run the host loop on row-major copies.
   Status adaptivePoolForward(const AdaptivePoolDesc &d, const Tensor &x,
                              Tensor &y) override {
-    return onednn::adaptivePoolForward(d, x, y);
+    std::optional<Pool2dDesc> uniform = uniformBins(d, x);
+    onednn::SameLayout one(ctx_, uniform ? x.layout() : Layout::RowMajor);
+    const Tensor &in = one.in(x);
+    Tensor &out = one.out(y);
+    KDRT_RETURN_IF_ERROR(uniform
+                             ? onednn::pool2dForward(ctx_, *uniform, in, out)
+                             : onednn::adaptivePoolForward(d, in, out));
+    one.commit();
+    return Status::success();
   }
   Status adaptivePoolBackward(const AdaptivePoolDesc &d, const Tensor &x,
                               const Tensor &dy, Tensor &dx) override {
-    return onednn::adaptivePoolBackward(d, x, dy, dx);
+    std::optional<Pool2dDesc> uniform = uniformBins(d, x);
+    onednn::SameLayout one(ctx_, uniform ? x.layout() : Layout::RowMajor);
+    const Tensor &in = one.in(x);
+    const Tensor &grad = one.in(dy);
+    Tensor &out = one.out(dx);
+    KDRT_RETURN_IF_ERROR(
+        uniform ? onednn::pool2dBackward(ctx_, *uniform, in, grad, out)
+                : onednn::adaptivePoolBackward(d, in, grad, out));
+    one.commit();
+    return Status::success();
   }
   Status resizeForward(const ResizeDesc &d, const Tensor &x,
                        Tensor &y) override {
@@ -270,6 +292,23 @@ public:
     return onednn::tokensBackward(dy, dx);
   }
 private:
+  /// The pooling equal to adaptive pooling `d` of `x` when every bin has
+  /// the same size (PyTorch's bins [floor(i*H/out), ceil((i+1)*H/out)) are
+  /// then [i*k, (i+1)*k) with k = H / out).
+  static std::optional<Pool2dDesc> uniformBins(const AdaptivePoolDesc &d,
+                                               const Tensor &x) {
+    if (x.rank() != 4 || d.outputH <= 0 || d.outputW <= 0 ||
+        x.dim(2) % d.outputH != 0 || x.dim(3) % d.outputW != 0 ||
+        x.dim(2) < d.outputH || x.dim(3) < d.outputW)
+      return std::nullopt;
+    Pool2dDesc pool;
+    pool.mode = d.mode;
+    pool.kernelH = pool.strideH = x.dim(2) / d.outputH;
+    pool.kernelW = pool.strideW = x.dim(3) / d.outputW;
+    pool.padH = pool.padW = 0;
+    return pool;
+  }
+
   /// add / mul read their operands as flat arrays: in one layout when the
   /// shapes are equal (lhs's), row-major when one broadcasts.
   static Layout elementwiseLayout(const Tensor &a, const Tensor &b) {
