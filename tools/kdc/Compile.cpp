@@ -14,8 +14,8 @@
 #include <iostream>
 
 bool kdc::compileProgram(const kd::CheckedProgram &program, const kd::SourceManager &sources,
-                         const std::string &target, CompileOutput output, std::ostream &os,
-                         kdrt::plan::Plan &plan, bool fuse) {
+                         const kd::KDPipelineOptions &pipeline, CompileOutput output, std::ostream &os,
+                         kdrt::plan::Plan &plan) {
   mlir::MLIRContext context;
   // The .kd line says where; the op's generic form would only add noise.
   context.printOpOnDiagnostic(false);
@@ -44,10 +44,7 @@ bool kdc::compileProgram(const kd::CheckedProgram &program, const kd::SourceMana
   if (!module)
     return false;
   mlir::PassManager pm(&context);
-  kd::KDPipelineOptions options;
-  options.target = target;
-  options.fuse = fuse;
-  kd::buildKDPipeline(pm, options);
+  kd::buildKDPipeline(pm, pipeline);
   if (mlir::failed(pm.run(*module)))
     return false;
   if (output == CompileOutput::Lowered) {
@@ -58,7 +55,7 @@ bool kdc::compileProgram(const kd::CheckedProgram &program, const kd::SourceMana
   }
   kd::PlanProvenance provenance;
   provenance.producer = plan.producer;
-  provenance.target = target;
+  provenance.target = pipeline.target;
   provenance.specFile = plan.specFile;
   provenance.specSha256 = plan.specSha256;
   provenance.seed = plan.seed;

@@ -2,6 +2,7 @@
 #ifndef KDC_COMPILE_H
 #define KDC_COMPILE_H
 
+#include "kd/Pipelines/Pipelines.h"
 #include "kdrt/plan/PlanFormat.h"
 
 #include <ostream>
@@ -20,13 +21,15 @@ enum class CompileOutput {
   Lowered, // print the kdrt module and stop
 };
 
-/// Imports `program`, runs exactly kd::buildKDPipeline(target) (what
-/// `kd-opt --kd-<target>-pipeline` runs) and serialises the kdrt module into
-/// `plan` (`fuse` false leaves --kd-fuse out). The header fields already set in `plan` (producer, spec file and
-/// hash, seed) are kept; `target` is recorded. Errors are printed to stderr
-/// at the op's .kd location; returns false after any.
-bool compileProgram(const kd::CheckedProgram &program, const kd::SourceManager &sources, const std::string &target,
-                    CompileOutput output, std::ostream &os, kdrt::plan::Plan &plan, bool fuse = true);
+/// Imports `program`, runs exactly kd::buildKDPipeline(pipeline) (what
+/// `kd-opt --kd-<target>-pipeline` runs with the same options) and serialises
+/// the kdrt module into `plan`. The header fields already set in `plan`
+/// (producer, spec file and hash, seed) are kept; the target is recorded.
+/// Errors are printed to stderr at the op's .kd location; returns false
+/// after any.
+bool compileProgram(const kd::CheckedProgram &program, const kd::SourceManager &sources,
+                    const kd::KDPipelineOptions &pipeline, CompileOutput output, std::ostream &os,
+                    kdrt::plan::Plan &plan);
 
 /// The manifest JSON of a plan (--emit=plan).
 std::string planManifest(const kdrt::plan::Plan &plan);

@@ -25,7 +25,11 @@ bool kdc::compileAndRun(uint32_t root, const kd::SourceManager &sources, const k
   plan.seed = opts.seed.value_or(0);
 
   CompileOutput output = opts.emit == Emit::Lowered ? CompileOutput::Lowered : CompileOutput::Plan;
-  if (!compileProgram(program, sources, opts.target, output, std::cout, plan, opts.fuse))
+  kd::KDPipelineOptions pipeline;
+  pipeline.target = opts.target;
+  pipeline.fuse = opts.fuse;
+  pipeline.teacherPrecision = opts.teacherPrecision;
+  if (!compileProgram(program, sources, pipeline, output, std::cout, plan))
     return false;
   if (opts.emit == Emit::Lowered)
     return true;

@@ -80,6 +80,12 @@ bool setRunOption(const std::string &flag, const std::string &value, DriverOptio
       return false;
     }
     opts.target = value;
+  } else if (name == "teacher-precision") {
+    if (value != "fp32" && value != "bf16") {
+      error = "unknown teacher precision '" + value + "' (expected 'fp32' or 'bf16')";
+      return false;
+    }
+    opts.teacherPrecision = value;
   } else {
     long long number = 0;
     if (!parseInteger(value, number)) {
@@ -178,7 +184,8 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
       if (isFlag(arg, "data") && !takeValue("--data"))
         return ParseOutcome::UsageError;
       addDataFile(value, opts);
-    } else if (arg == "-o" || isFlag(arg, "out") || isFlag(arg, "target") || isFlag(arg, "backend")) {
+    } else if (arg == "-o" || isFlag(arg, "out") || isFlag(arg, "target") || isFlag(arg, "backend") ||
+               isFlag(arg, "teacher-precision")) {
       if (!takeValue(arg.c_str()))
         return ParseOutcome::UsageError;
       if (!setRunOption(arg, value, opts, error))
@@ -190,7 +197,7 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         return ParseOutcome::UsageError;
     } else if (std::string name; splitFlagValue(arg, name, value) &&
                                  (name == "target" || name == "out" || name == "backend" || name == "seed" ||
-                                  name == "max-steps" || name == "threads")) {
+                                  name == "max-steps" || name == "threads" || name == "teacher-precision")) {
       if (!setRunOption("--" + name, value, opts, error))
         return ParseOutcome::UsageError;
     } else if (isFlag(arg, "no-fuse")) {
@@ -254,6 +261,10 @@ std::string helpText() {
          "  -o FILE                compile: the plan file to write\n"
          "  --target cpu|gpu       The runtime target to compile for (default: cpu)\n"
          "  --no-fuse              Compile without --kd-fuse (to compare with the fused plan)\n"
+         "  --teacher-precision fp32|bf16\n"
+         "                         bf16 lets a frozen teacher's convolutions in training\n"
+         "                         stages run in bf16 where the CPU has native bf16\n"
+         "                         (default: fp32)\n"
          "  --out DIR              run: the run directory (default: runs/<recipe>-<time>)\n"
          "  --seed N               The run's seed (initialisation, shuffling, augmentation)\n"
          "  --max-steps N          run: at most N optimizer steps per stage\n"

@@ -42,6 +42,7 @@ struct DriverOptions {
   // compile and run.
   std::string target = "cpu";     // --target cpu|gpu
   bool fuse = true;               // --no-fuse: compile without --kd-fuse
+  std::string teacherPrecision = "fp32"; // --teacher-precision fp32|bf16
   std::string outputPath;         // compile -o FILE (default: <stem>.kdx)
   std::string runDirectory;       // run --out DIR (default: runs/<recipe>-<time>)
   std::optional<uint64_t> seed;   // --seed N

@@ -23,6 +23,9 @@
 //                         before fuse would make it a scale_shift post-op
 //   fuse                  conv/linear + post-ops; CE/KL on the same logits
 //                         with their gradients as one logit loss group
+//   teacher-precision     marks a frozen teacher's (fused) convolutions in
+//                         stages for bf16 when asked; after fuse, so the
+//                         marks are on the ops the lowering sees
 //   plan-memory           offsets of the final op sequence
 //   lower-to-runtime      legality check for the target, then kd -> kdrt
 //
@@ -47,6 +50,9 @@ void kd::buildKDPipeline(OpPassManager &pm, const KDPipelineOptions &options) {
   pm.addPass(createKdFoldBatchNorm());
   if (options.fuse)
     pm.addPass(createKdFuse());
+  KdTeacherPrecisionOptions precision;
+  precision.precision = options.teacherPrecision;
+  pm.addPass(createKdTeacherPrecision(precision));
   pm.addPass(createKdPlanMemory());
   KdLowerToRuntimeOptions lowering;
   lowering.target = options.target;
@@ -68,12 +74,17 @@ namespace {
 /// The pipelines' options on kd-opt's command line.
 struct PipelineCommandLine : public PassPipelineOptions<PipelineCommandLine> {
   Option<bool> fuse{*this, "fuse", llvm::cl::desc("Run --kd-fuse (default: true)"), llvm::cl::init(true)};
+  Option<std::string> teacherPrecision{
+      *this, "teacher-precision",
+      llvm::cl::desc("fp32 or bf16: the precision a frozen teacher's convolutions in stages may use (default: fp32)"),
+      llvm::cl::init("fp32")};
 };
 
 void buildFor(OpPassManager &pm, const PipelineCommandLine &commandLine, llvm::StringRef target) {
   kd::KDPipelineOptions options;
   options.target = target.str();
   options.fuse = commandLine.fuse;
+  options.teacherPrecision = commandLine.teacherPrecision;
   kd::buildKDPipeline(pm, options);
 }
 

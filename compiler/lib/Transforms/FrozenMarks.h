@@ -30,6 +30,11 @@ inline constexpr llvm::StringLiteral kFrozenFromAttrName = "frozen_from";
 /// even in a training stage (the batch norms of a frozen model).
 inline constexpr llvm::StringLiteral kInferenceAttrName = "inference";
 
+/// String attribute on a `kd.conv2d` / `kd.conv2d_fused` of a training stage
+/// whose weight is frozen: the arithmetic its forward may use ("bf16"), set
+/// by --kd-teacher-precision and carried onto `kdrt.conv2d.fwd`.
+inline constexpr llvm::StringLiteral kPrecisionAttrName = "precision";
+
 /// Whether the stage-level parameter `param` is trained by its stage: not
 /// persistent state, and not frozen.
 inline bool isTrainableParam(ParamOp param) {

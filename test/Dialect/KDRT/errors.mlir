@@ -39,6 +39,22 @@ kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 
 
 // -----
 
+// A convolution's precision is fp32 or bf16 (--kd-teacher-precision).
+kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 1 : i64,
+    batch = 2 : i64, trained = [], frozen = [], arena_bytes = 1024 : i64} {
+  %x = kdrt.buffer 0 offset 0 : memref<2x1x4x4xf32>
+  %w = kdrt.param "T/w" : memref<4x1x3x3xf32>
+  %none = kdrt.null
+  %y = kdrt.buffer 1 offset 128 : memref<2x4x2x2xf32>
+  // expected-error @+1 {{'precision' must be "fp32" or "bf16", got "fp16"}}
+  kdrt.conv2d.fwd ins(%x, %w, %none : memref<2x1x4x4xf32>, memref<4x1x3x3xf32>, none) outs(%y : memref<2x4x2x2xf32>)
+      {stride = array<i64: 1, 1>, pad = array<i64: 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64, precision = "fp16"}
+  %l = kdrt.buffer 2 offset 256 : memref<f32>
+  kdrt.update loss(%l : memref<f32>) {optimizer = {kind = "sgd"}, groups = [], schedule = {kind = "constant"}}
+}
+
+// -----
+
 kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 1 : i64,
     batch = 2 : i64, trained = [], frozen = [], arena_bytes = 1024 : i64} {
   %x = kdrt.buffer 0 offset 0 : memref<2x1x4x4xf32>

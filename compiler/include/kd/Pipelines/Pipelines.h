@@ -25,6 +25,10 @@ struct KDPipelineOptions {
   /// (`kdc --no-fuse`, `kd-opt --kd-cpu-pipeline=fuse=false`): both must
   /// train the same weights.
   bool fuse = true;
+  /// --kd-teacher-precision: "fp32" (default) or "bf16", which lets a frozen
+  /// teacher's convolutions in training stages run in bf16
+  /// (`kdc --teacher-precision bf16`).
+  std::string teacherPrecision = "fp32";
 };
 
 /// Appends the whole compilation for `target` ("cpu" or "gpu"): shape

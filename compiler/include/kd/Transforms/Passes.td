@@ -154,6 +154,33 @@ def KdFuse : Pass<"kd-fuse", "mlir::ModuleOp"> {
   let dependentDialects = ["::kd::KDDialect"];
 }
 
+def KdTeacherPrecision : Pass<"kd-teacher-precision", "mlir::ModuleOp"> {
+  let summary = "Lets a frozen teacher's convolutions in training stages run in bf16";
+  let description = [{
+    Runs after --kd-fuse. With `precision=bf16`, every `kd.conv2d` and
+    `kd.conv2d_fused` inside a `kd.stage` whose weight is a `kd.param`
+    marked `frozen` (a teacher's layer, or a frozen part of a student) gets
+    the discardable attribute `precision = "bf16"`, which the lowering
+    copies onto `kdrt.conv2d.fwd`. Trained layers, evaluations and exports
+    are never marked, nor is any backward. With `precision=fp32` (the
+    default) nothing changes; another value is an error.
+
+    The attribute is a permission: a backend with native bf16 convolutions
+    (oneDNN on a CPU with AVX512-BF16) reads the input and weight as bf16
+    and accumulates in fp32; other backends compute in fp32.
+
+    ```mlir
+    // precision=bf16, in a stage
+    %w = kd.param "T/conv0.weight" weight kaiming_normal {frozen} : tensor<8x1x3x3xf32>
+    %y = kd.conv2d_fused %x, %w, %b post_ops ["relu"] ... {precision = "bf16"}
+    ```
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", "\"fp32\"",
+           "fp32 (leave every convolution alone) or bf16 (mark a frozen teacher's)">
+  ];
+}
+
 def KdFoldBatchNorm : Pass<"kd-fold-batchnorm", "mlir::ModuleOp"> {
   let summary = "Folds inference batch norms into the preceding convolution";
   let description = [{

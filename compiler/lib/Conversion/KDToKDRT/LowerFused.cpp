@@ -163,9 +163,7 @@ LogicalResult GraphLowering::lowerFused(Operation *op) {
 
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](Conv2dFusedOp conv) {
-        SmallVector<NamedAttribute> attrs = {pairAttr("stride", conv.getStride()), pairAttr("pad", conv.getPad()),
-                                             pairAttr("dilation", conv.getDilation()),
-                                             b.getNamedAttr("groups", b.getI64IntegerAttr(conv.getGroups()))};
+        SmallVector<NamedAttribute> attrs = convForwardAttrs(b, conv);
         return lowerLayer(conv.getInput(), conv.getWeight(), conv.getBias(), conv.getPostOps(),
                           conv.getPostOperands(), [&](ValueRange ins, Value out) -> Operation * {
                             return kernel<rt::Conv2dFwdOp>(loc, ins, {out}, attrs);

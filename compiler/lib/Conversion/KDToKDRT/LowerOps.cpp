@@ -169,8 +169,7 @@ LogicalResult GraphLowering::lower(Operation *op) {
       })
       .Case([&](Conv2dOp conv) {
         kernel<rt::Conv2dFwdOp>(loc, {ins[0], ins[1], conv.getBias() ? ins[2] : null()}, {out()},
-                                {pairAttr("stride", conv.getStride()), pairAttr("pad", conv.getPad()),
-                                 pairAttr("dilation", conv.getDilation()), i64("groups", conv.getGroups())});
+                                convForwardAttrs(b, conv));
         return success();
       })
       .Case([&](LinearOp linear) {

@@ -106,6 +106,21 @@ private:
 /// null without one.
 mlir::DictionaryAttr inputTransform(mlir::Builder &b, mlir::DictionaryAttr transform);
 
+/// The attributes of the conv2d.fwd kernel of a `kd.conv2d` or
+/// `kd.conv2d_fused`: its geometry, and the `precision` --kd-teacher-precision
+/// may have set.
+template <typename ConvOp>
+llvm::SmallVector<mlir::NamedAttribute> convForwardAttrs(mlir::Builder &b, ConvOp conv) {
+  llvm::SmallVector<mlir::NamedAttribute> attrs = {
+      b.getNamedAttr("stride", b.getDenseI64ArrayAttr(conv.getStride())),
+      b.getNamedAttr("pad", b.getDenseI64ArrayAttr(conv.getPad())),
+      b.getNamedAttr("dilation", b.getDenseI64ArrayAttr(conv.getDilation())),
+      b.getNamedAttr("groups", b.getI64IntegerAttr(conv.getGroups()))};
+  if (auto precision = conv->template getAttrOfType<mlir::StringAttr>("precision"))
+    attrs.push_back(b.getNamedAttr("precision", precision));
+  return attrs;
+}
+
 template <typename KernelOp>
 KernelOp GraphLowering::kernel(mlir::Location loc, mlir::ValueRange ins, mlir::ValueRange outs,
                                llvm::ArrayRef<mlir::NamedAttribute> attrs) {

@@ -59,6 +59,9 @@ LogicalResult kd::rt::verifyKernelOp(Operation *op, StringRef inSignature, Strin
     if (Operation *def = out.getDefiningOp(); def && isa<ParamOp>(def))
       return op->emitOpError("writes the parameter '") << cast<ParamOp>(def).getName()
                                                        << "'; outputs are buffers or gradients";
+  if (auto precision = op->getAttrOfType<StringAttr>("precision");
+      precision && precision.getValue() != "fp32" && precision.getValue() != "bf16")
+    return op->emitOpError("'precision' must be \"fp32\" or \"bf16\", got \"") << precision.getValue() << "\"";
   for (StringRef pair : {"stride", "pad", "dilation", "kernel", "output"}) {
     auto values = op->getAttrOfType<DenseI64ArrayAttr>(pair);
     if (!values)

@@ -46,6 +46,9 @@ class KDRT_KernelOp<string name, string inSig, string outSig, string what,
 defvar KDRT_Conv2dAttrs = (ins DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$pad,
                                DenseI64ArrayAttr:$dilation, I64Attr:$groups);
 defvar KDRT_PostOps = (ins OptionalAttr<DictArrayAttr>:$post_ops);
+// "fp32" or "bf16": the arithmetic a forward may use (a permission, see
+// --kd-teacher-precision).
+defvar KDRT_Precision = (ins OptionalAttr<StrAttr>:$precision);
 defvar KDRT_BatchNormAttrs = (ins BoolAttr:$training, F64Attr:$eps, F64Attr:$momentum);
 defvar KDRT_LayerNormAttrs = (ins I64Attr:$normalized_rank, F64Attr:$eps);
 defvar KDRT_GroupNormAttrs = (ins I64Attr:$groups, F64Attr:$eps);
@@ -71,7 +74,7 @@ multiclass KDRT_Kernel<string name, string fwdIn, string fwdOut, string bwdIn,
 // post-ops read in chain order (a sum's residual, a scale_shift's scale and
 // shift).
 defm KDRT_Conv2d : KDRT_Kernel<"conv2d", "rro*", "r", "rrr", "ooo", "2-D convolution",
-    !con(KDRT_Conv2dAttrs, KDRT_PostOps), KDRT_Conv2dAttrs>;
+    !con(KDRT_Conv2dAttrs, KDRT_PostOps, KDRT_Precision), KDRT_Conv2dAttrs>;
 defm KDRT_Linear : KDRT_Kernel<"linear", "rro*", "r", "rrr", "ooo", "fully connected layer",
     KDRT_PostOps>;
 defm KDRT_BatchNorm : KDRT_Kernel<"batch_norm", "rrrrr", "r", "rrrrr", "ooo",
