@@ -340,6 +340,12 @@ const std::map<std::string, OpRow> &opTable() {
       std::tie(d.dilationH, d.dilationW) = a.pair("dilation", {1, 1});
       d.groups = a.positive("groups", 1);
       d.postOps = postOps(a, op.in.size() - 3);
+      std::string precision = a.text("precision", "fp32");
+      if (precision == "bf16")
+        d.precision = ConvPrecision::Bf16;
+      else if (precision != "fp32")
+        a.fail("precision", "unknown precision '" + precision +
+                                "' (expected \"fp32\" or \"bf16\")");
       return BoundOpFn([d](OpContext &c, const OpInputs &i,
                            const OpOutputs &o) {
         if (d.postOps.empty())

@@ -74,6 +74,15 @@ struct PostOpChain {
   }
 };
 
+/// The arithmetic a forward convolution may use. A permission, not a demand:
+/// Bf16 lets a backend read the input and weight as bf16 (accumulating in
+/// fp32, bias, post-ops and output in fp32) where it has native bf16
+/// convolutions (oneDNN on a CPU with AVX512-BF16 or better); the reference
+/// and cuDNN backends, and oneDNN without native bf16, compute in fp32. The
+/// compiler sets it only on a frozen teacher's forward in a training stage
+/// (`kdc --teacher-precision bf16`); backward entries ignore it.
+enum class ConvPrecision { Fp32, Bf16 };
+
 /// conv2d: input [N, C, H, W], weight [O, C/groups, KH, KW], bias [O].
 struct Conv2dDesc {
   int64_t strideH = 1, strideW = 1;
@@ -82,6 +91,8 @@ struct Conv2dDesc {
   int64_t groups = 1;
   /// Applied after the bias; see Backend::conv2dFusedForward.
   PostOpChain postOps;
+  /// The plan's `precision` attribute of conv2d.fwd.
+  ConvPrecision precision = ConvPrecision::Fp32;
 };
 
 /// linear: input [..., I], weight [O, I], bias [O] -> [..., O]. The post-ops'

@@ -45,6 +45,9 @@ public:
   }
   void resetCacheStats() override { ctx_.cache.resetStats(); }
   int threads() const override { return threads_; }
+  bool nativeBf16Convolutions() const override {
+    return onednn::nativeBf16();
+  }
 
   Status synchronize() override {
     ctx_.stream.wait();

@@ -17,6 +17,10 @@
 namespace kdrt::onednn {
 
 // Convolution.cpp
+/// Whether oneDNN's effective CPU ISA has native bf16 convolutions
+/// (avx512_core_bf16 or above).
+bool nativeBf16();
+
 Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
                      const Tensor &input, const Tensor &weight,
                      const Tensor *bias, const PostOpTensors &postOpTensors,

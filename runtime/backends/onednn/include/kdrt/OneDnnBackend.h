@@ -13,6 +13,9 @@
 //   entry                  | implementation
 //   -----------------------+-------------------------------------------------
 //   conv2d (+fused)        | convolution fwd / bwd data / bwd weights (+bias);
+//                          | fwd with ConvPrecision::Bf16 on a CPU with native
+//                          | bf16: bf16 input and weight, fp32 accumulation,
+//                          | bias and output;
 //                          | post-ops as attributes: eltwise, sum, binary
 //                          | mul/add per channel (scale-shift); a chain with
 //                          | more than one sum runs conv+bias as a primitive
@@ -80,6 +83,10 @@ public:
   virtual void resetCacheStats() = 0;
   /// OpenMP threads the backend runs with.
   virtual int threads() const = 0;
+  /// Whether a forward convolution with ConvPrecision::Bf16 runs in bf16:
+  /// oneDNN's effective ISA has native bf16 (avx512_core_bf16 or above).
+  /// Otherwise it runs in fp32, as emulated bf16 would be slower.
+  virtual bool nativeBf16Convolutions() const = 0;
 };
 
 /// A oneDNN CPU backend. `threads` <= 0 uses one thread per core.
