@@ -37,6 +37,10 @@ inline constexpr double kElementwiseTolerance = 1e-4;
 /// statistics in a different order and the backward subtracts nearly equal
 /// sums, so errors are an order larger.
 inline constexpr double kNormTolerance = 1e-3;
+/// A convolution with ConvPrecision::Bf16 where the backend honours it:
+/// input and weight rounded to bf16 (8 significant bits, a relative error
+/// of up to 2^-9 each), products summed in fp32.
+inline constexpr double kBf16Tolerance = 2e-2;
 
 } // namespace kdrt::conformance
 
