@@ -33,7 +33,9 @@ std::vector<std::string> Adam::stateSuffixes() const {
 void Adam::update(const ParameterGroup &group, const Parameter &parameter,
                   int64_t step) {
   const double rate = group.learningRate, decay = group.weightDecay;
-  const double beta1 = options.beta1, beta2 = options.beta2;
+  // A cycled beta1 also enters the bias correction, as in torch.optim.Adam.
+  const double beta1 = group.momentum.value_or(options.beta1);
+  const double beta2 = options.beta2;
   const double firstCorrection = 1 - std::pow(beta1, double(step));
   const double secondCorrectionRoot = std::sqrt(1 - std::pow(beta2, double(step)));
   const double stepSize = rate / firstCorrection;

@@ -16,6 +16,19 @@ double cosineAnneal(double start, double end, double fraction) {
   return end + (start - end) / 2 * (std::cos(M_PI * fraction) + 1);
 }
 
+/// OneCycleLR's two cosine phases over `total` steps: from `initial` to
+/// `peak` until step pctStart * total - 1, then to `last` at step total - 1
+/// (PyTorch's phase boundaries).
+double oneCyclePhases(double pctStart, int64_t step, int64_t total,
+                      double initial, double peak, double last) {
+  double peakStep = pctStart * double(total) - 1;
+  double lastStep = double(total) - 1;
+  double s = std::min(double(step), lastStep);
+  if (s <= peakStep)
+    return cosineAnneal(initial, peak, peakStep > 0 ? s / peakStep : 1.0);
+  return cosineAnneal(peak, last, (s - peakStep) / (lastStep - peakStep));
+}
+
 } // namespace
 
 LearningRateSchedule LearningRateSchedule::constant() {
@@ -45,6 +58,11 @@ LearningRateSchedule LearningRateSchedule::oneCycle(OneCycleOptions options) {
       !(options.divFactor > 0) || !(options.finalDivFactor > 0))
     throw TrainError("one-cycle needs pct_start in (0, 1) and positive "
                      "division factors");
+  if (options.cycleMomentum &&
+      !(options.baseMomentum >= 0 && options.baseMomentum <= options.maxMomentum &&
+        options.maxMomentum < 1))
+    throw TrainError("one-cycle momentum needs 0 <= base_momentum <= "
+                     "max_momentum < 1");
   LearningRateSchedule schedule(Kind::OneCycle);
   schedule.oneCycleOptions = options;
   return schedule;
@@ -58,8 +76,7 @@ LearningRateSchedule LearningRateSchedule::withWarmup(int64_t steps) const {
   return schedule;
 }
 
-double LearningRateSchedule::at(int64_t step, int64_t totalSteps,
-                                double base) const {
+void LearningRateSchedule::checkStep(int64_t step, int64_t totalSteps) const {
   if (step < 0 || totalSteps <= 0)
     throw TrainError("learning rate asked for step " + std::to_string(step) +
                      " of " + std::to_string(totalSteps));
@@ -67,6 +84,24 @@ double LearningRateSchedule::at(int64_t step, int64_t totalSteps,
     throw TrainError("warm-up of " + std::to_string(warmupSteps) +
                      " steps leaves no step of the " +
                      std::to_string(totalSteps) + "-step schedule");
+}
+
+std::optional<double> LearningRateSchedule::momentumAt(int64_t step,
+                                                       int64_t totalSteps) const {
+  checkStep(step, totalSteps);
+  const OneCycleOptions &o = oneCycleOptions;
+  if (kind != Kind::OneCycle || !o.cycleMomentum)
+    return std::nullopt;
+  if (step < warmupSteps)
+    return o.maxMomentum;
+  int64_t total = totalSteps - warmupSteps;
+  return oneCyclePhases(o.pctStart, std::min(step - warmupSteps, total), total,
+                        o.maxMomentum, o.baseMomentum, o.maxMomentum);
+}
+
+double LearningRateSchedule::at(int64_t step, int64_t totalSteps,
+                                double base) const {
+  checkStep(step, totalSteps);
   if (step < warmupSteps)
     return base * double(step + 1) / double(warmupSteps);
   return afterWarmup(step - warmupSteps, totalSteps - warmupSteps, base);
@@ -86,15 +121,8 @@ double LearningRateSchedule::afterWarmup(int64_t step, int64_t total,
   case Kind::OneCycle: {
     const OneCycleOptions &o = oneCycleOptions;
     double initial = base / o.divFactor;
-    double finalRate = initial / o.finalDivFactor;
-    // PyTorch's phase boundaries: the peak at pct_start * total - 1, the
-    // end at total - 1.
-    double peakStep = o.pctStart * double(total) - 1;
-    double lastStep = double(total) - 1;
-    double s = std::min(double(step), lastStep);
-    if (s <= peakStep)
-      return cosineAnneal(initial, base, peakStep > 0 ? s / peakStep : 1.0);
-    return cosineAnneal(base, finalRate, (s - peakStep) / (lastStep - peakStep));
+    return oneCyclePhases(o.pctStart, step, total, initial, base,
+                          initial / o.finalDivFactor);
   }
   }
   return base;

@@ -46,8 +46,11 @@ void Optimizer::step() {
 
 void Optimizer::applySchedule(const LearningRateSchedule &schedule,
                               int64_t step, int64_t totalSteps) {
-  for (ParameterGroup &group : parameterGroups)
+  std::optional<double> momentum = schedule.momentumAt(step, totalSteps);
+  for (ParameterGroup &group : parameterGroups) {
     group.learningRate = schedule.at(step, totalSteps, group.baseLearningRate);
+    group.momentum = momentum;
+  }
 }
 
 std::vector<float> &Optimizer::stateOf(const Parameter &parameter,

@@ -27,14 +27,17 @@ std::vector<std::string> Sgd::stateSuffixes() const {
 void Sgd::update(const ParameterGroup &group, const Parameter &parameter,
                  int64_t) {
   const double rate = group.learningRate, decay = group.weightDecay;
-  const double momentum = options.momentum;
   float *values = parameter.values;
   const float *gradients = parameter.gradients;
-  if (momentum == 0) {
+  if (options.momentum == 0) {
+    // No buffer is kept (nor stored in a checkpoint) without momentum.
+    if (group.momentum)
+      throw TrainError("SGD without momentum has no momentum to cycle");
     for (size_t i = 0; i < parameter.size; ++i)
       values[i] -= float(rate * (gradients[i] + decay * values[i]));
     return;
   }
+  const double momentum = group.momentum.value_or(options.momentum);
   // PyTorch initialises the buffer with the first gradient (no dampening).
   bool firstUpdate = !hasState(parameter, kMomentumBuffer);
   std::vector<float> &buffer = stateOf(parameter, kMomentumBuffer);

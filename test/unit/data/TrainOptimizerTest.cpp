@@ -21,6 +21,16 @@ struct Scalar {
     group.weightDecay = decay;
     return {group};
   }
+  /// Two steps with gradients g1 then g2, expecting the values p1 then p2.
+  void expectTwoSteps(Optimizer &optimizer, float g1, double p1, float g2,
+                      double p2) {
+    gradient = g1;
+    optimizer.step();
+    EXPECT_NEAR(value, p1, 1e-6);
+    gradient = g2;
+    optimizer.step();
+    EXPECT_NEAR(value, p2, 1e-6);
+  }
 };
 
 } // namespace
@@ -57,6 +67,36 @@ TEST(SgdTest, HeavyBallMomentum) {
   EXPECT_NEAR(p.value, 0.95, 1e-6);
   sgd.step();
   EXPECT_NEAR(p.value, 0.855, 1e-6);
+}
+
+// A group's cycled momentum replaces the optimizer's: with 0.5 instead of
+// 0.9, buf2 = 0.5*0.5 + 0.5 = 0.75, p2 = 0.95 - 0.075 = 0.875.
+TEST(SgdTest, UsesTheGroupsCycledMomentum) {
+  Scalar p;
+  Sgd sgd(p.groups(0.1, 0), {0.9, 0.0, false});
+  sgd.groups()[0].momentum = 0.5;
+  p.expectTwoSteps(sgd, 0.5f, 0.95, 0.5f, 0.875);
+}
+
+// Without momentum SGD keeps no buffer, so there is nothing to cycle.
+TEST(SgdTest, RejectsACycledMomentumWithoutMomentum) {
+  Scalar p;
+  Sgd sgd(p.groups(0.1, 0), {});
+  sgd.groups()[0].momentum = 0.9;
+  p.gradient = 0.5f;
+  EXPECT_THROW(sgd.step(), TrainError);
+}
+
+// Adam with a cycled beta1 of 0.5 (beta2 0.999), p0 = 1, lr 0.1, no decay;
+// the bias correction uses the cycled beta1, as torch.optim.Adam does.
+// Step 1, g = 0.5: m = 0.25, m^ = 0.5, v^ = 0.25; p1 = 1 - 0.1 = 0.9.
+// Step 2, g = -0.2: m = 0.025, m^ = 0.025/0.75; v = 0.00028975,
+//   v^ = v/0.001999; p2 = 0.9 - 0.1 * m^/sqrt(v^) = 0.89124465.
+TEST(AdamTest, UsesTheGroupsCycledBeta1) {
+  Scalar p;
+  Adam adam(p.groups(0.1, 0), {0.9, 0.999, 1e-8});
+  adam.groups()[0].momentum = 0.5;
+  p.expectTwoSteps(adam, 0.5f, 0.9, -0.2f, 0.89124465);
 }
 
 // Adam, lr 0.1, betas (0.9, 0.999), eps 1e-8, coupled L2 decay 0.1, g = 0.5.

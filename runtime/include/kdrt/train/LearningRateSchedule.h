@@ -11,11 +11,14 @@
 //   one-cycle  torch.optim.lr_scheduler.OneCycleLR with cosine annealing:
 //              from base/div to base over the first pctStart of the steps
 //              (peak at step pctStart * total - 1), then down to
-//              base/div/finalDiv at step total - 1
+//              base/div/finalDiv at step total - 1; with cycleMomentum
+//              the momentum (SGD) or beta1 (Adam) follows the same phases
+//              inversely, maxMomentum -> baseMomentum -> maxMomentum
 //
 // Any of them can be preceded by a linear warm-up: during the first
 // `warmupSteps` steps the rate is base * (step + 1) / warmupSteps, then the
-// schedule runs over the remaining total - warmupSteps steps.
+// schedule runs over the remaining total - warmupSteps steps (a cycled
+// momentum stays at its starting value, maxMomentum, during the warm-up).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +26,7 @@
 #define KDRT_TRAIN_LEARNINGRATESCHEDULE_H
 
 #include <cstdint>
+#include <optional>
 
 namespace kdrt::train {
 
@@ -30,6 +34,11 @@ struct OneCycleOptions {
   double pctStart = 0.3;
   double divFactor = 25;
   double finalDivFactor = 1e4;
+  /// torch.optim.lr_scheduler.OneCycleLR's cycle_momentum (off here by
+  /// default, on in PyTorch) and its bounds.
+  bool cycleMomentum = false;
+  double baseMomentum = 0.85;
+  double maxMomentum = 0.95;
 };
 
 class LearningRateSchedule {
@@ -45,10 +54,16 @@ public:
   /// Throws TrainError for a negative step or non-positive total.
   double at(int64_t step, int64_t totalSteps, double baseLearningRate) const;
 
+  /// The momentum (SGD) or beta1 (Adam) at `step` when the schedule cycles
+  /// it, nothing otherwise. Throws as at() does.
+  std::optional<double> momentumAt(int64_t step, int64_t totalSteps) const;
+
 private:
   enum class Kind { Constant, Step, Cosine, OneCycle };
   explicit LearningRateSchedule(Kind kind) : kind(kind) {}
   double afterWarmup(int64_t step, int64_t totalSteps, double base) const;
+  /// Throws unless step and total describe a step of this schedule.
+  void checkStep(int64_t step, int64_t totalSteps) const;
 
   Kind kind;
   int64_t every = 1;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct ParameterGroup {
   double weightDecay = 0;
   /// The rate used by the next step (set by applySchedule or directly).
   double learningRate = 1e-3;
+  /// SGD's momentum or Adam's beta1 for the next step when the schedule
+  /// cycles it (one-cycle); unset: the optimizer's own.
+  std::optional<double> momentum;
 };
 
 /// One array of optimizer state, named after its parameter, e.g.
@@ -62,7 +66,8 @@ public:
   /// Updates every parameter from its current gradient.
   void step();
 
-  /// Sets every group's rate to schedule(step, totalSteps, baseLearningRate).
+  /// Sets every group's rate to schedule(step, totalSteps, baseLearningRate)
+  /// and its momentum to the schedule's momentum at that step, if it has one.
   void applySchedule(const LearningRateSchedule &schedule, int64_t step,
                      int64_t totalSteps);
 
