@@ -329,6 +329,10 @@ void optimizerSpec(rt::UpdateOp update, plan::OptimizerSpec &spec, plan::Schedul
   schedule.pctStart = numberOr(sched, "pct_start", 0.3);
   schedule.divFactor = numberOr(sched, "div_factor", 25);
   schedule.finalDivFactor = numberOr(sched, "final_div_factor", 1e4);
+  if (auto cycle = sched.getAs<BoolAttr>("cycle_momentum"))
+    schedule.cycleMomentum = cycle.getValue();
+  schedule.baseMomentum = numberOr(sched, "base_momentum", 0.85);
+  schedule.maxMomentum = numberOr(sched, "max_momentum", 0.95);
 }
 
 LogicalResult stageSpec(rt::StageOp op, plan::Plan &result) {

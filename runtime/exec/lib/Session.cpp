@@ -360,7 +360,8 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
       : sched.kind == "cosine" ? train::LearningRateSchedule::cosine(sched.minLr)
       : sched.kind == "one_cycle"
           ? train::LearningRateSchedule::oneCycle(
-                {sched.pctStart, sched.divFactor, sched.finalDivFactor})
+                {sched.pctStart, sched.divFactor, sched.finalDivFactor,
+                 sched.cycleMomentum, sched.baseMomentum, sched.maxMomentum})
           : train::LearningRateSchedule::constant();
   int64_t warmup = sched.warmupSteps;
   if (sched.warmupEpochs > 0 && stage.epochs > 0) {

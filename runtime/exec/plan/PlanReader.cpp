@@ -514,6 +514,9 @@ public:
       spec.pctStart = real(*schedule, at, "pct_start", 0.3);
       spec.divFactor = real(*schedule, at, "div_factor", 25);
       spec.finalDivFactor = real(*schedule, at, "final_div_factor", 1e4);
+      spec.cycleMomentum = flag(*schedule, at, "cycle_momentum", false);
+      spec.baseMomentum = real(*schedule, at, "base_momentum", 0.85);
+      spec.maxMomentum = real(*schedule, at, "max_momentum", 0.95);
     }
     std::string lossPath = field(path, "loss");
     stage.lossBuffer =

@@ -255,7 +255,10 @@ json stageToJson(const StageSpec &stage) {
                    {"warmup_epochs", schedule.warmupEpochs},
                    {"pct_start", schedule.pctStart},
                    {"div_factor", schedule.divFactor},
-                   {"final_div_factor", schedule.finalDivFactor}};
+                   {"final_div_factor", schedule.finalDivFactor},
+                   {"cycle_momentum", schedule.cycleMomentum},
+                   {"base_momentum", schedule.baseMomentum},
+                   {"max_momentum", schedule.maxMomentum}};
   j["loss"] = {{"buffer", stage.lossBuffer}};
   return j;
 }

@@ -1,6 +1,7 @@
 // A flat training stage lowers to buffers of the stage's batch, kernels in
 // destination-passing style, gradients bound by kd.param_grad, and the
-// optimizer step.
+// optimizer step. The schedule's fields take the plan's names (pct ->
+// pct_start); the momentum cycle's keep theirs.
 // RUN: kd-opt --kd-lower-to-runtime %s | FileCheck %s
 
 kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 2, 2>,
@@ -20,7 +21,8 @@ kd.student @S untrained attributes {model = @S_model}
 kd.stage @train attributes {kind = "train", data = @d, split = "train", epochs = 1 : i64, batch = 8 : i64,
     steps = 0 : i64, trained = [@S_model], frozen = [], frozen_parts = [],
     optimizer = {kind = "sgd", lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64},
-    schedule = {kind = "onecycle", pct = 3.000000e-01 : f64}, groups = []} {
+    schedule = {kind = "onecycle", pct = 3.000000e-01 : f64, cycle_momentum = true,
+                base_momentum = 8.000000e-01 : f64, max_momentum = 9.000000e-01 : f64}, groups = []} {
   // CHECK: %[[I:.*]] = kdrt.buffer 0 offset 0 : memref<8x1x2x2xf32>
   // CHECK: kdrt.load_batch "image" %[[I]]
   %i = kd.batch_input : tensor<?x1x2x2xf32>
@@ -47,7 +49,7 @@ kd.stage @train attributes {kind = "train", data = @d, split = "train", epochs =
   // CHECK: kdrt.update loss(%[[CE]] : memref<f32>)
   // CHECK-SAME: groups = [{lr = 5.000000e-02 : f64, params = ["S/fc.weight"], weight_decay = 0.000000e+00 : f64}]
   // CHECK-SAME: optimizer = {kind = "sgd", momentum = 9.000000e-01 : f64}
-  // CHECK-SAME: schedule = {kind = "one_cycle", pct_start = 3.000000e-01 : f64}
+  // CHECK-SAME: schedule = {base_momentum = 8.000000e-01 : f64, cycle_momentum = true, kind = "one_cycle", max_momentum = 9.000000e-01 : f64, pct_start = 3.000000e-01 : f64}
   kd.minimize %ce
 }
 // CHECK: kdrt.evaluate attributes {after_stage = "train", arena_bytes = {{[0-9]+}} : i64, batch = 256 : i64, data = "d", metrics = ["accuracy"], model = "S", split = "test"}

@@ -83,7 +83,9 @@ FailureOr<DictionaryAttr> lowerSchedule(Operation *stage, DictionaryAttr schedul
   static const llvm::StringMap<std::string> fields = {
       {"pct", "pct_start"}, {"pct_start", "pct_start"}, {"min_lr", "min_lr"}, {"every", "every"},
       {"gamma", "gamma"}, {"warmup", "warmup_steps"}, {"warmup_steps", "warmup_steps"},
-      {"div_factor", "div_factor"}, {"final_div_factor", "final_div_factor"}};
+      {"div_factor", "div_factor"}, {"final_div_factor", "final_div_factor"},
+      {"cycle_momentum", "cycle_momentum"}, {"base_momentum", "base_momentum"},
+      {"max_momentum", "max_momentum"}};
   SmallVector<NamedAttribute> entries = {b.getNamedAttr("kind", b.getStringAttr(known->second))};
   for (NamedAttribute field : schedule)
     if (auto it = fields.find(field.getName().getValue()); it != fields.end())

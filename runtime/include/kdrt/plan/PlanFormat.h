@@ -205,6 +205,10 @@ struct ScheduleSpec {
   /// into steps; it adds to warmupSteps.
   int64_t warmupEpochs = 0;
   double pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4;
+  /// one_cycle: the momentum (SGD) or beta1 (Adam) cycles inversely to the
+  /// rate, from maxMomentum down to baseMomentum and back.
+  bool cycleMomentum = false;
+  double baseMomentum = 0.85, maxMomentum = 0.95;
 };
 
 struct StageSpec {
