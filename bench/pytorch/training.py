@@ -35,8 +35,9 @@ def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
 def make_onecycle(optimizer: torch.optim.Optimizer, lr: float, total_steps: int):
     """`schedule onecycle`: PyTorch's OneCycleLR with its default shape
     (pct_start 0.3, cosine, div_factor 25, final_div_factor 1e4).
-    Momentum is not cycled: kdc's schedule drives the learning rate only and
-    keeps the optimizer's momentum of 0.9."""
+    Momentum is not cycled: the recipes leave `cycle_momentum` off, so kdc's
+    schedule drives the learning rate only and keeps the optimizer's momentum
+    of 0.9."""
     return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(total_steps, 1),
                                                cycle_momentum=False)
 

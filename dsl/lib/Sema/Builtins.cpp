@@ -190,8 +190,13 @@ std::vector<Builtin> buildTable() {
   add("constant", K::Schedule, {});
   add("step", K::Schedule, {positiveInt("every"), optPositive("gamma", 0.1)});
   add("cosine", K::Schedule, {optNonNeg("min_lr", 0)});
+  // cycle_momentum: the optimizer's momentum (SGD) or beta1 (Adam, AdamW)
+  // falls from max_momentum to base_momentum while the rate rises, then
+  // rises back, as in PyTorch's OneCycleLR (off by default here).
   add("onecycle", K::Schedule,
-      {atLeast(derived("max_lr", T::Number), 0, true), probability("pct", 0.3)});
+      {atLeast(derived("max_lr", T::Number), 0, true), probability("pct", 0.3),
+       optional("cycle_momentum", T::Bool, B(false)), probability("base_momentum", 0.85),
+       probability("max_momentum", 0.95)});
   add("warmup", K::Schedule, {positiveInt("epochs"), derived("then", T::Schedule)});
 
   //===--- Metrics --------------------------------------------------------===//

@@ -113,6 +113,31 @@ void checkEvaluatedClasses(Sema &sema, const CheckedEvaluate &e, const Statement
                                   inst.modelName + "'");
   sema.noteLabels(data);
 }
+
+const ConstValue *attribute(const CheckedCall &call, std::string_view name) {
+  for (const auto &[key, value] : call.attrs)
+    if (key == name)
+      return &value;
+  return nullptr;
+}
+
+/// A one-cycle schedule that cycles momentum (also after a warm-up) needs
+/// an optimizer with momentum: Adam's beta1, or SGD's when not zero.
+void checkCycledMomentum(Sema &sema, const TrainSpec &spec) {
+  if (!spec.schedule || !spec.optimizer || spec.optimizer->name != "sgd")
+    return;
+  const CheckedCall *schedule = &*spec.schedule;
+  if (schedule->name == "warmup" && !schedule->nested.empty())
+    schedule = &schedule->nested.front();
+  const ConstValue *cycles = attribute(*schedule, "cycle_momentum");
+  const ConstValue *momentum = attribute(*spec.optimizer, "momentum");
+  if (schedule->name != "onecycle" || !cycles || !cycles->boolValue || !momentum || momentum->asDouble() != 0)
+    return;
+  sema.diags.error(schedule->range, "schedule 'onecycle' cycles the momentum, but the optimizer has none to "
+                                    "cycle; give sgd a momentum (e.g. sgd(lr: 0.1, momentum: 0.9)) or drop "
+                                    "cycle_momentum");
+  sema.diags.note(spec.optimizer->range, "the optimizer, sgd without momentum");
+}
 } // namespace
 
 void Sema::checkLabelsAvailable(const Expr &lossExpr, const CheckedLoss &loss, SplitRef ref) {
@@ -445,6 +470,7 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
   }
   if (!optimizer)
     diags.error(range, what + " needs an 'optimizer'");
+  checkCycledMomentum(*this, spec);
   if (!lossStmt) {
     diags.error(range, what + " needs a 'loss'");
     return std::nullopt;

@@ -106,6 +106,15 @@ std::optional<CheckedCall> Sema::checkBuiltinCall(BuiltinKind kind, const Expr &
   call.name = name;
   call.range = expr.range;
   call.attrs = bound->constants();
+  // onecycle's momentum falls from max_momentum to base_momentum and back.
+  if (kind == BuiltinKind::Schedule && name == "onecycle" &&
+      bound->getNumber("base_momentum") > bound->getNumber("max_momentum")) {
+    const BoundArg *base = bound->find("base_momentum"), *max = bound->find("max_momentum");
+    diags.error(base->given ? base->range : max->given ? max->range : expr.range,
+                "schedule 'onecycle': base_momentum (" + base->value.str() + ") must not exceed max_momentum (" +
+                    max->value.str() + ")");
+    return std::nullopt;
+  }
   // Nested built-ins: a schedule inside warmup(then: ...).
   for (const BoundArg &slot : bound->slots) {
     if (!slot.given || isConstantType(slot.spec->type))
