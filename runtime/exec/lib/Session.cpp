@@ -20,6 +20,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace kdrt::exec {
 
@@ -380,6 +381,8 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
   auto start = Clock::now(), epochStart = start;
   int64_t step = 0, images_seen = 0, epochImages = 0, epochSteps = 0;
   double epochLoss = 0, lastLoss = 0, learningRate = 0;
+  // Set when the schedule cycles the momentum (SGD) or beta1 (Adam).
+  std::optional<double> momentum;
   OpContext context{device.get(), 0};
   if (total > 0) {
     data::BatchLoaderOptions loaderOptions;
@@ -408,6 +411,7 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
       if (optimizer) {
         optimizer->applySchedule(schedule, step, total);
         learningRate = optimizer->groups().front().learningRate;
+        momentum = optimizer->groups().front().momentum;
         optimizer->step();
         for (const train::ParameterGroup &group : optimizer->groups())
           for (const train::Parameter &parameter : group.parameters)
@@ -427,27 +431,27 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
                           elapsed > 0 ? double(epochImages) / elapsed : 0,
                           false};
       bool epochEnd = step % perEpoch == 0 || step == total;
+      auto logEvent = [&](const char *kind, double eventLoss) {
+        json line = {{"event", kind},
+                     {"stage", stage.name},
+                     {"epoch", batch->epoch},
+                     {"step", step},
+                     {"loss", eventLoss},
+                     {"lr", learningRate},
+                     {"images_per_s", event.imagesPerSecond}};
+        if (momentum)
+          line["momentum"] = *momentum;
+        runDir->appendMetrics(line);
+      };
       if (step % std::max<int64_t>(options.logEvery, 1) == 0 || step == 1) {
-        runDir->appendMetrics({{"event", "step"},
-                               {"stage", stage.name},
-                               {"epoch", batch->epoch},
-                               {"step", step},
-                               {"loss", loss},
-                               {"lr", learningRate},
-                               {"images_per_s", event.imagesPerSecond}});
+        logEvent("step", loss);
         if (!epochEnd)
           progress(event);
       }
       if (epochEnd) {
         event.loss = epochLoss / double(epochSteps);
         event.epochEnd = true;
-        runDir->appendMetrics({{"event", "epoch"},
-                               {"stage", stage.name},
-                               {"epoch", batch->epoch},
-                               {"step", step},
-                               {"loss", event.loss},
-                               {"lr", learningRate},
-                               {"images_per_s", event.imagesPerSecond}});
+        logEvent("epoch", event.loss);
         progress(event);
         epochStart = Clock::now();
         epochImages = epochSteps = 0;
