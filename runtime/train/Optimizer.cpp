@@ -49,7 +49,7 @@ void Optimizer::applySchedule(const LearningRateSchedule &schedule,
   std::optional<double> momentum = schedule.momentumAt(step, totalSteps);
   for (ParameterGroup &group : parameterGroups) {
     group.learningRate = schedule.at(step, totalSteps, group.baseLearningRate);
-    group.momentum = momentum;
+    group.momentum = momentum ? momentum : group.ownMomentum;
   }
 }
 

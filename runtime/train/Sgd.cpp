@@ -32,7 +32,9 @@ void Sgd::update(const ParameterGroup &group, const Parameter &parameter,
   if (options.momentum == 0) {
     // No buffer is kept (nor stored in a checkpoint) without momentum.
     if (group.momentum)
-      throw TrainError("SGD without momentum has no momentum to cycle");
+      throw TrainError("SGD without momentum keeps no momentum buffers: a "
+                       "cycled or per-group momentum needs the optimizer's "
+                       "momentum");
     for (size_t i = 0; i < parameter.size; ++i)
       values[i] -= float(rate * (gradients[i] + decay * values[i]));
     return;

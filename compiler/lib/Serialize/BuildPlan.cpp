@@ -315,6 +315,8 @@ void optimizerSpec(rt::UpdateOp update, plan::OptimizerSpec &spec, plan::Schedul
     plan::OptimizerGroup g;
     g.lr = numberOr(group, "lr", 0.01);
     g.weightDecay = numberOr(group, "weight_decay", spec.weightDecay);
+    if (group.get("momentum"))
+      g.momentum = numberOr(group, "momentum", 0);
     if (auto params = group.getAs<ArrayAttr>("params"))
       g.params = strings(params);
     spec.groups.push_back(std::move(g));

@@ -548,6 +548,15 @@ std::optional<TrainSpec> Sema::checkTrainBody(const std::vector<Statement> &body
     group.settings = bound->constants();
     if (group.settings.empty())
       diags.error(g->verbRange, "'group' sets at least one of lr, weight_decay, momentum");
+    // SGD without momentum keeps no momentum buffers for a group to use.
+    const ConstValue *sgdMomentum =
+        spec.optimizer && spec.optimizer->name == "sgd" ? attribute(*spec.optimizer, "momentum") : nullptr;
+    for (const auto &[key, value] : group.settings)
+      if (key == "momentum" && sgdMomentum && sgdMomentum->asDouble() == 0) {
+        diags.error(g->range, "'group' sets a momentum, but the stage's sgd has none; give sgd a momentum "
+                              "(e.g. sgd(lr: 0.1, momentum: 0.9)) and the group its own");
+        diags.note(spec.optimizer->range, "the optimizer, sgd without momentum");
+      }
     spec.groups.push_back(group);
   }
   int64_t frozenParams = 0;

@@ -332,6 +332,7 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
     train::ParameterGroup group;
     group.baseLearningRate = group.learningRate = spec.lr;
     group.weightDecay = spec.weightDecay;
+    group.momentum = group.ownMomentum = spec.momentum;
     for (const std::string &name : spec.params) {
       Tensor &value = store->value(name);
       group.parameters.push_back(train::Parameter{

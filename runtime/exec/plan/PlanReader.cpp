@@ -493,6 +493,11 @@ public:
           real(groups[i], at, "weight_decay", opt.weightDecay);
       if (group.lr < 0 || group.weightDecay < 0)
         fail(at, "learning rate and weight decay must not be negative");
+      if (optional(groups[i], "momentum")) {
+        group.momentum = real(groups[i], at, "momentum", 0);
+        if (!(*group.momentum >= 0) || *group.momentum >= 1)
+          fail(field(at, "momentum"), "must be in [0, 1)");
+      }
       group.params = strings(groups[i], at, "params");
       opt.groups.push_back(std::move(group));
     }

@@ -234,10 +234,14 @@ json stageToJson(const StageSpec &stage) {
   }
   const OptimizerSpec &optimizer = stage.optimizer;
   json groups = json::array();
-  for (const OptimizerGroup &group : optimizer.groups)
-    groups.push_back({{"lr", group.lr},
-                      {"weight_decay", group.weightDecay},
-                      {"params", group.params}});
+  for (const OptimizerGroup &group : optimizer.groups) {
+    json entry = {{"lr", group.lr},
+                  {"weight_decay", group.weightDecay},
+                  {"params", group.params}};
+    if (group.momentum)
+      entry["momentum"] = *group.momentum;
+    groups.push_back(std::move(entry));
+  }
   j["optimizer"] = {{"kind", optimizer.kind},
                     {"momentum", optimizer.momentum},
                     {"nesterov", optimizer.nesterov},

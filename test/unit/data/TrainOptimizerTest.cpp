@@ -1,6 +1,7 @@
 //===- TrainOptimizerTest.cpp - SGD, Adam, AdamW against hand values ------===//
 
 #include "kdrt/train/Adam.h"
+#include "kdrt/train/LearningRateSchedule.h"
 #include "kdrt/train/Sgd.h"
 #include "kdrt/train/TrainError.h"
 
@@ -76,6 +77,23 @@ TEST(SgdTest, UsesTheGroupsCycledMomentum) {
   Sgd sgd(p.groups(0.1, 0), {0.9, 0.0, false});
   sgd.groups()[0].momentum = 0.5;
   p.expectTwoSteps(sgd, 0.5f, 0.95, 0.5f, 0.875);
+}
+
+// A group's own momentum (`group X momentum: 0.5`) holds through a
+// schedule that does not cycle one, and yields to one that does.
+TEST(SgdTest, AGroupsOwnMomentumHoldsUnlessTheScheduleCyclesOne) {
+  Scalar p;
+  Sgd sgd(p.groups(0.1, 0), {0.9, 0.0, false});
+  sgd.groups()[0].ownMomentum = 0.5;
+  sgd.applySchedule(LearningRateSchedule::constant(), 0, 10);
+  EXPECT_EQ(sgd.groups()[0].momentum, 0.5);
+  p.expectTwoSteps(sgd, 0.5f, 0.95, 0.5f, 0.875);
+
+  OneCycleOptions cycling;
+  cycling.cycleMomentum = true;
+  sgd.applySchedule(LearningRateSchedule::oneCycle(cycling), 0, 10);
+  ASSERT_TRUE(sgd.groups()[0].momentum.has_value());
+  EXPECT_DOUBLE_EQ(*sgd.groups()[0].momentum, cycling.maxMomentum);
 }
 
 // Without momentum SGD keeps no buffer, so there is nothing to cycle.

@@ -155,6 +155,9 @@ ArrayAttr lowerGroups(Builder &b, DictionaryAttr optimizer, ArrayAttr groups,
     fields.push_back(b.getNamedAttr("weight_decay",
                                     b.getF64FloatAttr(numberOr(group, "weight_decay",
                                                                numberOr(optimizer, "weight_decay", 0)))));
+    // SGD's momentum, or Adam's beta1, for this group only.
+    if (group.get("momentum"))
+      fields.push_back(b.getNamedAttr("momentum", b.getF64FloatAttr(numberOr(group, "momentum", 0))));
     result.push_back(b.getDictionaryAttr(fields));
   }
   SmallVector<StringRef> rest;

@@ -181,6 +181,8 @@ struct OptimizerGroup {
   double lr = 0.01;
   double weightDecay = 0;
   std::vector<std::string> params;
+  /// The group's own SGD momentum (Adam: beta1); the optimizer's if unset.
+  std::optional<double> momentum;
 };
 
 struct OptimizerSpec {

@@ -38,9 +38,13 @@ struct ParameterGroup {
   double weightDecay = 0;
   /// The rate used by the next step (set by applySchedule or directly).
   double learningRate = 1e-3;
-  /// SGD's momentum or Adam's beta1 for the next step when the schedule
-  /// cycles it (one-cycle); unset: the optimizer's own.
+  /// SGD's momentum or Adam's beta1 for the next step: the schedule's when
+  /// it cycles one (one-cycle), else the group's own; unset: the
+  /// optimizer's.
   std::optional<double> momentum;
+  /// The group's own momentum (a `group ... momentum:`), used when the
+  /// schedule does not cycle one.
+  std::optional<double> ownMomentum;
 };
 
 /// One array of optimizer state, named after its parameter, e.g.
