@@ -6,6 +6,7 @@
 #include "kdrt/plan/PlanIo.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -20,8 +21,9 @@ using nlohmann::json;
 class ExecutorTest : public ::testing::Test {
 protected:
   void SetUp() override {
+    // The process id keeps two suites run at once on one machine apart.
     dir = fs::temp_directory_path() /
-          ("kdrt-exec-" +
+          ("kdrt-exec-" + std::to_string(::getpid()) + "-" +
            std::string(
                ::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir);
