@@ -164,3 +164,30 @@ kd.stage @unflat attributes {kind = "train", data = @d, split = "train", epochs 
   %l = kd.loss.mse %s, %x reduction mean : tensor<?x8xf32>, tensor<?x8xf32>
   kd.minimize %l
 }
+
+// -----
+
+// An evaluation's dropout is the identity: the planner replaces it by its
+// input, so the features live until the linear layer reads them and its
+// logits (64 bytes at batch 2, like every buffer here) never take their
+// bytes. Planned as a buffer of its own, the dropout let the logits reuse
+// the features' offset while the lowered linear still read them.
+// CHECK-LABEL: kd.evaluate @M
+// CHECK-NOT: kd.dropout
+// CHECK: kd.batch_input {offsets = array<i64: 0>}
+// CHECK: %[[F:.*]] = kd.relu %{{.*}} {offsets = array<i64: 64>}
+// CHECK-NOT: kd.dropout
+// CHECK: kd.linear %[[F]], {{.*}} {offsets = array<i64: 0>}
+kd.dataset @d attributes {source = "idx", path = "p", image = "gray", image_shape = array<i64: 1, 4, 4>, mean = array<f64: 0.5>, std = array<f64: 0.5>, classes = 8 : i64, class_names = [], splits = [{name = "test", source = "file", file = "t10k"}]}
+kd.model @M(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  kd.output %x : tensor<?x8xf32>
+}
+kd.evaluate @M on @d "test" metrics ["accuracy"] attributes {batch = 2 : i64} using {
+  %x = kd.batch_input : tensor<?x8xf32>
+  %f = kd.relu %x : tensor<?x8xf32>
+  %d = kd.dropout %f p 0.0 seed 7 : tensor<?x8xf32>
+  %w = kd.param "M/linear.weight" weight zeros : tensor<8x8xf32>
+  %b = kd.param "M/linear.bias" bias zeros : tensor<8xf32>
+  %l = kd.linear %d, %w, %b : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  kd.yield %l : tensor<?x8xf32>
+}

@@ -12,12 +12,20 @@
 //  - the results of a kd.loss.grad are written by the loss's fused kernel,
 //    in the same call as the loss value, so they live from the loss op.
 //
+// An evaluation or export body is inference, where a dropout is the
+// identity and the lowering reads its input in its place. The planner first
+// replaces every such dropout by its input, so that the input lives until the
+// dropout's last reader: planned as a buffer of its own, the dropout's
+// result let the input's bytes be reused while the lowered graph still read
+// them (a linear layer writing its logits over its own input).
+//
 // Buffers are
 // placed largest first, each into the smallest gap between the buffers
 // already placed whose lifetimes overlap its own (best fit), or above them:
 // bytes of dead buffers are reused, live ones never shared.
 //
 //===----------------------------------------------------------------------===//
+#include "GraphKind.h"
 #include "kd/Dialect/KD/KDOps.h"
 #include "kd/Transforms/MemoryPlan.h"
 #include "kd/Transforms/Passes.h"
@@ -114,8 +122,18 @@ struct KdPlanMemory : kd::impl::KdPlanMemoryBase<KdPlanMemory> {
     }
   }
 
+  /// Inference dropouts are identities (see the file comment).
+  static void dropInferenceDropouts(Block &block) {
+    for (Operation &op : llvm::make_early_inc_range(block))
+      if (auto dropout = dyn_cast<DropoutOp>(op); dropout && graphKindOf(&op) == GraphKind::Inference) {
+        dropout.getResult().replaceAllUsesWith(dropout.getInput());
+        dropout.erase();
+      }
+  }
+
   LogicalResult planGraph(Operation *owner, int64_t batch) {
     Block &block = owner->getRegion(0).front();
+    dropInferenceDropouts(block);
     if (batch < 1)
       return owner->emitError() << "cannot plan memory for a batch of " << batch;
     llvm::DenseMap<Operation *, int64_t> position;
