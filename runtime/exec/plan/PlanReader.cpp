@@ -783,6 +783,84 @@ private:
     checkProgram(graph.program, path + ".program");
   }
 
+  /// The arena plan's promise: between a buffer's write and its last read,
+  /// no other buffer sharing its bytes is written. A plan that breaks it
+  /// computes wrong values silently, differently with each thread count and
+  /// timing, so it is refused here. `before` are the buffers the executor
+  /// fills ahead of the program (the batch, cached teacher outputs),
+  /// `after` those it reads once the program has run (the loss, the
+  /// output).
+  void checkLifetimes(const GraphSpec &graph, const std::string &path,
+                      const std::vector<int64_t> &before,
+                      const std::vector<int64_t> &after) {
+    std::map<int64_t, const BufferSpec *> byId;
+    for (const BufferSpec &buffer : graph.buffers)
+      byId[buffer.id] = &buffer;
+    auto shares = [&](int64_t a, int64_t b) {
+      const BufferSpec &x = *byId.at(a), &y = *byId.at(b);
+      return x.offset < y.offset + y.sizeInBytes() &&
+             y.offset < x.offset + x.sizeInBytes();
+    };
+    auto describe = [&](int64_t id) {
+      const BufferSpec &buffer = *byId.at(id);
+      return "buffer " + std::to_string(id) + " [" +
+             std::to_string(buffer.offset) + ", +" +
+             std::to_string(buffer.sizeInBytes()) + ")";
+    };
+    auto writer = [&](int64_t when) {
+      return when < 0 ? std::string("the executor")
+                      : path + ".program[" + std::to_string(when) + "]";
+    };
+    // The last write of each buffer so far: -1 is before the program.
+    std::map<int64_t, int64_t> written;
+    for (int64_t id : before)
+      written[id] = -1;
+    const int64_t never = std::numeric_limits<int64_t>::min();
+    auto checkRead = [&](int64_t id, const std::string &at) {
+      auto own = written.find(id);
+      int64_t since = own == written.end() ? never : own->second;
+      for (const auto &[other, when] : written)
+        if (other != id && when > since && shares(id, other))
+          parser.fail(at, "reads " + describe(id) + ", whose bytes " +
+                              describe(other) + " took over when " +
+                              writer(when) +
+                              " wrote it: the plan's memory layout is "
+                              "broken (a compiler bug)");
+    };
+    for (size_t i = 0; i < graph.program.size(); ++i) {
+      const OpSpec &op = graph.program[i];
+      std::string at = path + ".program[" + std::to_string(i) + "]";
+      for (size_t k = 0; k < op.in.size(); ++k) {
+        if (op.in[k].kind != Operand::Kind::Buffer)
+          continue;
+        std::string oat = at + ".in[" + std::to_string(k) + "]";
+        checkRead(op.in[k].buffer, oat);
+        // An op never writes over what it reads, unless in place.
+        for (size_t o = 0; o < op.out.size(); ++o)
+          if (op.out[o].kind == Operand::Kind::Buffer &&
+              op.out[o].buffer != op.in[k].buffer &&
+              shares(op.out[o].buffer, op.in[k].buffer))
+            parser.fail(oat, "reads " + describe(op.in[k].buffer) +
+                                 " while writing " +
+                                 describe(op.out[o].buffer) +
+                                 " over its bytes: the plan's memory "
+                                 "layout is broken (a compiler bug)");
+      }
+      for (const Operand &out : op.out)
+        if (out.kind == Operand::Kind::Buffer)
+          written[out.buffer] = int64_t(i);
+    }
+    for (int64_t id : after)
+      checkRead(id, path + ".program (read after the last op)");
+  }
+
+  static std::vector<int64_t> inputBuffers(const GraphSpec &graph) {
+    std::vector<int64_t> ids;
+    for (const InputSpec &input : graph.inputs)
+      ids.push_back(input.buffer);
+    return ids;
+  }
+
   void checkBuffer(int64_t id, const std::string &path) {
     if (!buffers.count(id))
       parser.fail(path, "unknown buffer " + std::to_string(id));
@@ -814,9 +892,13 @@ private:
     checkGraph(stage.graph, path);
     checkBuffer(stage.lossBuffer, path + ".loss.buffer");
     const TeacherCacheSpec &cache = stage.teacherCache;
-    for (size_t i = 0; i < cache.outputs.size(); ++i)
+    std::vector<int64_t> before = inputBuffers(stage.graph);
+    for (size_t i = 0; i < cache.outputs.size(); ++i) {
       checkBuffer(cache.outputs[i].buffer, path + ".teacher_cache.outputs[" +
                                                std::to_string(i) + "].buffer");
+      before.push_back(cache.outputs[i].buffer);
+    }
+    checkLifetimes(stage.graph, path, before, {stage.lossBuffer});
     checkProgram(cache.program, path + ".teacher_cache.program");
     for (size_t i = 0; i < stage.copies.size(); ++i) {
       std::string at = path + ".copy[" + std::to_string(i) + "]";
@@ -847,6 +929,8 @@ private:
     checkData(evaluation.data, path);
     checkGraph(evaluation.graph, path);
     checkBuffer(evaluation.outputBuffer, path + ".output.buffer");
+    checkLifetimes(evaluation.graph, path, inputBuffers(evaluation.graph),
+                   {evaluation.outputBuffer});
     checkAfterStage(evaluation.afterStage, path + ".after_stage");
     if (const auto &weight = evaluation.ensembleWeight) {
       checkParameterName(weight->parameter,
@@ -932,6 +1016,8 @@ private:
       parameterNames.insert(entry.first);
     checkGraph(inference.graph, path);
     checkBuffer(inference.outputBuffer, path + ".output.buffer");
+    checkLifetimes(inference.graph, path, inputBuffers(inference.graph),
+                   {inference.outputBuffer});
     for (size_t i = 0; i < inference.graph.program.size(); ++i)
       for (const auto *operands :
            {&inference.graph.program[i].in, &inference.graph.program[i].out})

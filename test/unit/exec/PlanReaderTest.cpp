@@ -1,5 +1,6 @@
 //===- PlanReaderTest.cpp - The .kdx reader's checks and messages ---------===//
 
+#include "GraphBuilder.h"
 #include "TestPlans.h"
 #include "kdrt/exec/Session.h"
 #include "kdrt/plan/PlanIo.h"
@@ -64,6 +65,49 @@ TEST(PlanReaderTest, EvaluationKeepsThePredictionItMeasures) {
   Plan read = parsePlan(serializePlan(plan), "p.kdx");
   EXPECT_EQ(read.evaluations[0].prediction, "mean(e1,e2,logits)");
   EXPECT_EQ(planToJson(read)["evaluations"][0]["using"], "mean(e1,e2,logits)");
+}
+
+/// The sample plan with its first evaluation replaced by
+///   a = relu(x); b = relu(x); c = add(a, b)
+/// laid out one buffer after another, so that tests can make two of them
+/// share bytes.
+Plan planWithSharedBytes(int64_t moved, int64_t onto) {
+  Plan plan = samplePlan();
+  test::GraphBuilder g;
+  int64_t x = g.buffer({2, 8}), a = g.buffer({2, 8}), b = g.buffer({2, 8}),
+          c = g.buffer({2, 8});
+  g.op("relu.fwd", {test::buf(x)}, {test::buf(a)});
+  g.op("relu.fwd", {test::buf(x)}, {test::buf(b)});
+  g.op("add.fwd", {test::buf(a), test::buf(b)}, {test::buf(c)});
+  g.graph.inputs.push_back(InputSpec{x, "image", std::nullopt});
+  if (moved >= 0)
+    g.graph.buffers[size_t(moved)].offset = g.graph.buffers[size_t(onto)].offset;
+  EvaluationSpec &evaluation = plan.evaluations.front();
+  evaluation.graph = g.graph;
+  evaluation.outputBuffer = c;
+  return plan;
+}
+
+std::string sharedBytesError(int64_t moved, int64_t onto) {
+  return readError(serializePlan(planWithSharedBytes(moved, onto)));
+}
+
+TEST(PlanReaderTest, BuffersSharingBytesWhileLiveAreAPlanError) {
+  EXPECT_EQ(sharedBytesError(-1, -1), "");
+  // b written over a before add reads a.
+  EXPECT_EQ(sharedBytesError(2, 1),
+            "p.kdx: evaluations[0].program[2].in[0]: reads buffer 1 [64, +64), "
+            "whose bytes buffer 2 [64, +64) took over when "
+            "evaluations[0].program[1] wrote it: the plan's memory layout is "
+            "broken (a compiler bug)");
+  // An op writing over its own input (the linear of an evaluation once
+  // wrote its logits over its features).
+  EXPECT_EQ(sharedBytesError(3, 1),
+            "p.kdx: evaluations[0].program[2].in[0]: reads buffer 1 [64, +64) "
+            "while writing buffer 3 [64, +64) over its bytes: the plan's "
+            "memory layout is broken (a compiler bug)");
+  // Bytes of a dead buffer are free: c may reuse x's once b has read it.
+  EXPECT_EQ(sharedBytesError(3, 0), "");
 }
 
 TEST(PlanReaderTest, StageCopiesRoundTripAndAreChecked) {
