@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+
+#include <unistd.h>
 
 extern "C" int kdrtCapiTrainAndInfer(const char *planPath,
                                      const char *runDirectory);
@@ -14,7 +17,9 @@ extern "C" int kdrtCapiRejectsBadInput(const char *missingPath);
 namespace {
 
 TEST(CapiTest, TrainsEvaluatesAndInfersFromC) {
-  auto dir = std::filesystem::temp_directory_path() / "kdrt-capi-test";
+  // The process id keeps two suites run at once on one machine apart.
+  auto dir = std::filesystem::temp_directory_path() /
+             ("kdrt-capi-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   kdrt::test::writeSeparableIdx(dir.string(), 64);
