@@ -118,7 +118,8 @@ Batch BatchPipeline::makeBatch(int64_t epoch, int64_t batchIndex) const {
       }
       float *out = view.values.data() + n * view.channels * height * width;
       resizePlanes(augmented.values.data(), augmented.channels,
-                   augmented.height, augmented.width, out, height, width);
+                   augmented.height, augmented.width, out, height, width,
+                   size.filter);
       if (settings.mean.empty())
         continue;
       int64_t plane = height * width;

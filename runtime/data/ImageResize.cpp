@@ -3,6 +3,7 @@
 #include "kdrt/data/ImageResize.h"
 
 #include "kdrt/data/DataError.h"
+#include "kdrt/reference/Resize.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,9 +17,31 @@ struct Tap {
   float weight;
 };
 
+/// The taps of a named filter: the reference resize kernel's.
+std::vector<std::vector<Tap>> namedTaps(ResizeMode mode, int64_t inSize,
+                                        int64_t outSize) {
+  std::vector<std::vector<Tap>> taps(outSize);
+  for (int64_t o = 0; o < outSize; ++o)
+    for (const reference::detail::ResizeTap &tap :
+         reference::detail::resizeTaps(mode, inSize, outSize, o))
+      taps[o].push_back({tap.source, float(tap.weight)});
+  return taps;
+}
+
 /// For every output position along one axis, the input positions it reads
 /// and their weights (which sum to one).
-std::vector<std::vector<Tap>> axisTaps(int64_t inSize, int64_t outSize) {
+std::vector<std::vector<Tap>> axisTaps(int64_t inSize, int64_t outSize,
+                                       ResizeFilter filter) {
+  switch (filter) {
+  case ResizeFilter::Bilinear:
+    return namedTaps(ResizeMode::Bilinear, inSize, outSize);
+  case ResizeFilter::Nearest:
+    return namedTaps(ResizeMode::Nearest, inSize, outSize);
+  case ResizeFilter::Area:
+    return namedTaps(ResizeMode::Area, inSize, outSize);
+  case ResizeFilter::Auto:
+    break;
+  }
   std::vector<std::vector<Tap>> taps(outSize);
   double scale = double(inSize) / double(outSize);
   if (outSize < inSize) {
@@ -63,14 +86,15 @@ void checkSizes(int64_t channels, int64_t inHeight, int64_t inWidth,
 
 void resizePlanes(const float *input, int64_t channels, int64_t inHeight,
                   int64_t inWidth, float *output, int64_t outHeight,
-                  int64_t outWidth) {
+                  int64_t outWidth, ResizeFilter filter) {
   checkSizes(channels, inHeight, inWidth, outHeight, outWidth);
   if (inHeight == outHeight && inWidth == outWidth) {
     std::copy(input, input + channels * inHeight * inWidth, output);
     return;
   }
-  std::vector<std::vector<Tap>> rowTaps = axisTaps(inHeight, outHeight);
-  std::vector<std::vector<Tap>> columnTaps = axisTaps(inWidth, outWidth);
+  std::vector<std::vector<Tap>> rowTaps = axisTaps(inHeight, outHeight, filter);
+  std::vector<std::vector<Tap>> columnTaps =
+      axisTaps(inWidth, outWidth, filter);
   // Rows first into an intermediate [outHeight x inWidth] plane.
   std::vector<float> rows(size_t(outHeight) * inWidth);
   for (int64_t c = 0; c < channels; ++c) {

@@ -58,7 +58,9 @@ void printGraph(const plan::GraphSpec &graph, std::ostream &out) {
     out << " %" << input.buffer << "=" << input.role;
     if (input.transform)
       out << "(resize " << input.transform->height << "x"
-          << input.transform->width << ")";
+          << input.transform->width
+          << (input.transform->mode.empty() ? "" : " ")
+          << input.transform->mode << ")";
   }
   out << "\n  program: " << graph.program.size() << " ops\n";
   printProgram(graph.program, out);

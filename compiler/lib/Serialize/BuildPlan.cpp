@@ -266,6 +266,7 @@ LogicalResult graphSpec(Block &body, plan::GraphSpec &graph, int64_t arenaBytes,
         spec.op = textOr(transform, "op", "resize");
         spec.height = int64_t(numberOr(transform, "h", 0));
         spec.width = int64_t(numberOr(transform, "w", 0));
+        spec.mode = textOr(transform, "mode", "");
         input.transform = spec;
       }
       graph.inputs.push_back(std::move(input));

@@ -50,6 +50,11 @@ pipelineOptions(const plan::DatasetSpec &dataset, const plan::SplitSpec &split,
     if (input.transform) {
       view.height = input.transform->height;
       view.width = input.transform->width;
+      const std::string &mode = input.transform->mode;
+      view.filter = mode == "bilinear" ? data::ResizeFilter::Bilinear
+                    : mode == "nearest" ? data::ResizeFilter::Nearest
+                    : mode == "area"    ? data::ResizeFilter::Area
+                                        : data::ResizeFilter::Auto;
     }
     options.views.push_back(view);
   }

@@ -393,6 +393,9 @@ public:
         spec.height =
             positive(require(*transform, tat, "h"), field(tat, "h"));
         spec.width = positive(require(*transform, tat, "w"), field(tat, "w"));
+        spec.mode = str(*transform, tat, "mode", "");
+        if (!spec.mode.empty())
+          oneOf(spec.mode, field(tat, "mode"), {"bilinear", "nearest", "area"});
         input.transform = spec;
       }
       graph.inputs.push_back(input);

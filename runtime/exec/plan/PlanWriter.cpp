@@ -186,10 +186,13 @@ void addGraph(json &j, const GraphSpec &graph) {
   json inputs = json::array();
   for (const InputSpec &input : graph.inputs) {
     json in = {{"buffer", input.buffer}, {"role", input.role}};
-    if (input.transform)
+    if (input.transform) {
       in["transform"] = {{"op", input.transform->op},
                          {"h", input.transform->height},
                          {"w", input.transform->width}};
+      if (!input.transform->mode.empty())
+        in["transform"]["mode"] = input.transform->mode;
+    }
     inputs.push_back(in);
   }
   json buffers = json::array();

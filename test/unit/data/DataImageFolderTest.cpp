@@ -225,3 +225,28 @@ TEST(ImageResizeTest, AreaDownsamplingAndBilinearUpsampling) {
   EXPECT_FLOAT_EQ(wide[3], 1.0f);
   EXPECT_THROW(resizePlanes(checker, 1, 4, 4, 0, 2), DataError);
 }
+
+// A model's `transform resize(..., mode:)` resizes with the resize layer's
+// taps. 6 -> 4 along a row of 0..5 (scale 1.5), derived by hand: bilinear
+// samples (o + 0.5) * 1.5 - 0.5; nearest takes floor(o * 1.5); area averages
+// adaptive-pooling bins [o * 6 / 4, ceil((o + 1) * 6 / 4)); the automatic
+// filter averages the exact covered span [1.5 o, 1.5 (o + 1)).
+TEST(ImageResizeTest, NamedFiltersUseTheResizeLayersTaps) {
+  const float row[6] = {0, 1, 2, 3, 4, 5};
+  auto resized = [&](ResizeFilter filter) {
+    std::vector<float> out(4);
+    resizePlanes(row, 1, 1, 6, out.data(), 1, 4, filter);
+    return out;
+  };
+  auto expectNear = [](const std::vector<float> &got,
+                       const std::vector<float> &want) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-6) << "at " << i;
+  };
+  expectNear(resized(ResizeFilter::Bilinear), {0.25f, 1.75f, 3.25f, 4.75f});
+  expectNear(resized(ResizeFilter::Nearest), {0, 1, 3, 4});
+  expectNear(resized(ResizeFilter::Area), {0.5f, 1.5f, 3.5f, 4.5f});
+  expectNear(resized(ResizeFilter::Auto),
+             {0.5f / 1.5f, 2.5f / 1.5f, 5.0f / 1.5f, 7.0f / 1.5f});
+}

@@ -90,7 +90,7 @@ DictionaryAttr kd::lowering::inputTransform(Builder &b, DictionaryAttr transform
   if (!transform)
     return DictionaryAttr();
   SmallVector<NamedAttribute> fields = {b.getNamedAttr("op", b.getStringAttr("resize"))};
-  for (StringRef key : {"h", "w"})
+  for (StringRef key : {"h", "w", "mode"})
     if (Attribute v = transform.get(key))
       fields.push_back(b.getNamedAttr(key, v));
   return b.getDictionaryAttr(fields);

@@ -13,16 +13,19 @@
 
 #include "kdrt/data/Augmentation.h"
 #include "kdrt/data/ImageDataset.h"
+#include "kdrt/data/ImageResize.h"
 
 #include <memory>
 #include <mutex>
 
 namespace kdrt::data {
 
-/// The size one view is resized to after augmentation; 0 keeps the size.
+/// The size one view is resized to after augmentation (0 keeps the size),
+/// and with which filter.
 struct ViewSize {
   int64_t height = 0;
   int64_t width = 0;
+  ResizeFilter filter = ResizeFilter::Auto;
 };
 
 struct BatchPipelineOptions {

@@ -104,6 +104,10 @@ struct TransformSpec {
   /// Only "resize" today.
   std::string op;
   int64_t height = 0, width = 0;
+  /// bilinear, nearest or area, as the resize layer; empty in plans written
+  /// before the mode was recorded, which resized bilinearly where an axis
+  /// grows and by area where it shrinks.
+  std::string mode;
 };
 
 struct InputSpec {
