@@ -11,6 +11,28 @@
 
 namespace kdrt::data {
 
+namespace {
+
+/// The centre height x width of every channel of `image` into `out`
+/// (the extra row or column of an odd margin is dropped at the far side).
+void centreCrop(const FloatImage &image, float *out, int64_t height,
+                int64_t width) {
+  if (height > image.height || width > image.width)
+    throw DataError("a crop(" + std::to_string(height) + ") transform of " +
+                    std::to_string(image.height) + "x" +
+                    std::to_string(image.width) +
+                    " images: the crop is larger than the image");
+  int64_t top = (image.height - height) / 2, left = (image.width - width) / 2;
+  for (int64_t c = 0; c < image.channels; ++c)
+    for (int64_t y = 0; y < height; ++y) {
+      const float *row = image.values.data() +
+                         (c * image.height + top + y) * image.width + left;
+      std::copy(row, row + width, out + (c * height + y) * width);
+    }
+}
+
+} // namespace
+
 std::vector<int64_t> epochPermutation(int64_t count, uint64_t seed,
                                       uint64_t epoch) {
   std::vector<int64_t> order(size_t(std::max<int64_t>(count, 0)));
@@ -117,9 +139,12 @@ Batch BatchPipeline::makeBatch(int64_t epoch, int64_t batchIndex) const {
                         "within one batch; add a crop or resize step");
       }
       float *out = view.values.data() + n * view.channels * height * width;
-      resizePlanes(augmented.values.data(), augmented.channels,
-                   augmented.height, augmented.width, out, height, width,
-                   size.filter);
+      if (size.centreCrop)
+        centreCrop(augmented, out, height, width);
+      else
+        resizePlanes(augmented.values.data(), augmented.channels,
+                     augmented.height, augmented.width, out, height, width,
+                     size.filter);
       if (settings.mean.empty())
         continue;
       int64_t plane = height * width;

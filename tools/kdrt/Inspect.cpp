@@ -57,7 +57,8 @@ void printGraph(const plan::GraphSpec &graph, std::ostream &out) {
   for (const plan::InputSpec &input : graph.inputs) {
     out << " %" << input.buffer << "=" << input.role;
     if (input.transform)
-      out << "(resize " << input.transform->height << "x"
+      out << "(" << input.transform->op << " " << input.transform->height
+          << "x"
           << input.transform->width
           << (input.transform->mode.empty() ? "" : " ")
           << input.transform->mode << ")";

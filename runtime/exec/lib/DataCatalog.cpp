@@ -50,6 +50,7 @@ pipelineOptions(const plan::DatasetSpec &dataset, const plan::SplitSpec &split,
     if (input.transform) {
       view.height = input.transform->height;
       view.width = input.transform->width;
+      view.centreCrop = input.transform->op == "crop";
       const std::string &mode = input.transform->mode;
       view.filter = mode == "bilinear" ? data::ResizeFilter::Bilinear
                     : mode == "nearest" ? data::ResizeFilter::Nearest

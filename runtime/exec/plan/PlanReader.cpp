@@ -389,11 +389,13 @@ public:
         object(*transform, tat);
         TransformSpec spec;
         spec.op = str(*transform, tat, "op");
-        oneOf(spec.op, field(tat, "op"), {"resize"});
+        oneOf(spec.op, field(tat, "op"), {"resize", "crop"});
         spec.height =
             positive(require(*transform, tat, "h"), field(tat, "h"));
         spec.width = positive(require(*transform, tat, "w"), field(tat, "w"));
         spec.mode = str(*transform, tat, "mode", "");
+        if (!spec.mode.empty() && spec.op == "crop")
+          fail(field(tat, "mode"), "a crop has no resize mode");
         if (!spec.mode.empty())
           oneOf(spec.mode, field(tat, "mode"), {"bilinear", "nearest", "area"});
         input.transform = spec;

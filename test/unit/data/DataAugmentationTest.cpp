@@ -136,6 +136,42 @@ TEST(BatchPipelineTest, ViewsShareTheRandomTransformThenResize) {
         }
 }
 
+// `transform crop(size)`: the centre size x size of the same augmented
+// image the other view sees (an odd margin leaves its extra row and column
+// at the far side); a crop larger than the image is an error.
+TEST(BatchPipelineTest, CentreCropViewKeepsTheMiddle) {
+  BatchPipelineOptions options;
+  options.batchSize = 5;
+  options.seed = 3;
+  options.augmentation = everyStep();
+  ViewSize crop{5, 5};
+  crop.centreCrop = true;
+  options.views = {ViewSize{}, crop};
+  BatchPipeline paired(rampDataset(5, 3, 8), options);
+  Batch batch = paired.makeBatch(0, 0);
+  const BatchView &whole = batch.views[0], &middle = batch.views[1];
+  ASSERT_EQ(middle.height, 5);
+  ASSERT_EQ(middle.width, 5);
+  for (int64_t n = 0; n < 5; ++n)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < 5; ++y)
+        for (int64_t x = 0; x < 5; ++x)
+          EXPECT_EQ(middle.values[size_t(((n * 3 + c) * 5 + y) * 5 + x)],
+                    whole.values[size_t(((n * 3 + c) * 8 + y + 1) * 8 + x + 1)]);
+
+  crop.height = crop.width = 9;
+  options.views = {crop};
+  BatchPipeline tooBig(rampDataset(5, 3, 8), options);
+  try {
+    tooBig.makeBatch(0, 0);
+    ADD_FAILURE() << "a crop larger than the image was accepted";
+  } catch (const DataError &error) {
+    EXPECT_NE(std::string(error.what()).find("crop(9) transform of 8x8 images"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(BatchPipelineTest, RejectsInconsistentOptions) {
   BatchPipelineOptions options;
   options.batchSize = 0;

@@ -89,6 +89,14 @@ Value GraphLowering::operand(Value kdValue) {
 DictionaryAttr kd::lowering::inputTransform(Builder &b, DictionaryAttr transform) {
   if (!transform)
     return DictionaryAttr();
+  // A centre crop of size x size, or a resize to h x w with the resize
+  // layer's mode.
+  auto kind = transform.getAs<StringAttr>("kind");
+  if (kind && kind.getValue() == "crop") {
+    Attribute size = transform.get("size");
+    return b.getDictionaryAttr({b.getNamedAttr("op", b.getStringAttr("crop")), b.getNamedAttr("h", size),
+                                b.getNamedAttr("w", size)});
+  }
   SmallVector<NamedAttribute> fields = {b.getNamedAttr("op", b.getStringAttr("resize"))};
   for (StringRef key : {"h", "w", "mode"})
     if (Attribute v = transform.get(key))

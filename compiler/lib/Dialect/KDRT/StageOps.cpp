@@ -36,9 +36,9 @@ LogicalResult LoadBatchOp::verify() {
     if (getRole() != "image")
       return emitOpError("only images take a transform");
     auto op = transform.getAs<StringAttr>("op");
-    if (!op || op.getValue() != "resize" || !transform.getAs<IntegerAttr>("h") ||
+    if (!op || (op.getValue() != "resize" && op.getValue() != "crop") || !transform.getAs<IntegerAttr>("h") ||
         !transform.getAs<IntegerAttr>("w"))
-      return emitOpError("the transform is {op = \"resize\", h = H, w = W}");
+      return emitOpError("the transform is {op = \"resize\" or \"crop\", h = H, w = W}");
   }
   return success();
 }

@@ -21,11 +21,13 @@
 namespace kdrt::data {
 
 /// The size one view is resized to after augmentation (0 keeps the size),
-/// and with which filter.
+/// and with which filter; or, with `centreCrop`, the size of the centre
+/// part it keeps.
 struct ViewSize {
   int64_t height = 0;
   int64_t width = 0;
   ResizeFilter filter = ResizeFilter::Auto;
+  bool centreCrop = false;
 };
 
 struct BatchPipelineOptions {

@@ -101,7 +101,7 @@ struct DataRef {
 };
 
 struct TransformSpec {
-  /// Only "resize" today.
+  /// "resize" (to height x width) or "crop" (the centre height x width).
   std::string op;
   int64_t height = 0, width = 0;
   /// bilinear, nearest or area, as the resize layer; empty in plans written
