@@ -17,7 +17,7 @@ kd.student @S untrained attributes {model = @S_model}
 
 // CHECK-LABEL: kdrt.evaluate attributes {{{.*}}metrics = ["accuracy"], model = "S", split = "test"}
 // CHECK: %[[I:.*]] = kdrt.buffer {{[0-9]+}} offset {{[0-9]+}} : memref<256x1x2x2xf32>
-// CHECK: kdrt.load_batch "image" %[[I]] {{.*}}transform = {h = 2 : i64, op = "resize", w = 2 : i64}
+// CHECK: kdrt.load_batch "image" %[[I]] {{.*}}transform = {h = 2 : i64, mode = "bilinear", op = "resize", w = 2 : i64}
 // CHECK: kdrt.linear.fwd
 // CHECK: kdrt.output %{{.*}} : memref<256x3xf32>
 kd.evaluate @S_model on @d "test" metrics ["accuracy"] using {

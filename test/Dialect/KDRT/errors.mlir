@@ -141,6 +141,18 @@ kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 
 
 // -----
 
+kdrt.stage @s attributes {kind = "train", data = "d", split = "train", epochs = 1 : i64,
+    batch = 2 : i64, trained = [], frozen = [], arena_bytes = 1024 : i64} {
+  %x = kdrt.buffer 0 offset 0 : memref<2x1x4x4xf32>
+  kdrt.load_batch "image" %x {transform = {op = "crop", h = 4 : i64, w = 4 : i64}} : memref<2x1x4x4xf32>
+  // expected-error @+1 {{'kdrt.load_batch' op the transform is {op = "resize" or "crop", h = H, w = W}}}
+  kdrt.load_batch "image" %x {transform = {op = "rotate", h = 4 : i64, w = 4 : i64}} : memref<2x1x4x4xf32>
+  %l = kdrt.buffer 1 offset 64 : memref<f32>
+  kdrt.update loss(%l : memref<f32>) {optimizer = {kind = "sgd"}, groups = [], schedule = {kind = "constant"}}
+}
+
+// -----
+
 // expected-error @+1 {{'kdrt.parameter' op unknown role 'gain' (expected weight, bias or state)}}
 kdrt.parameter "S/w" "gain" "zeros" [4]
 
