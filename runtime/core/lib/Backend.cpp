@@ -7,9 +7,31 @@
 
 #include "kdrt/Backend.h"
 
+#include "kdrt/reference/Attention.h"
+
 #include <string>
 
 namespace kdrt {
+
+Status checkAttentionWeights(const MultiHeadAttentionDesc &desc,
+                             const Tensor &input,
+                             const AttentionWeights &weights) {
+  const Tensor *w[4] = {weights.queryWeight, weights.keyWeight,
+                        weights.valueWeight, weights.outputWeight};
+  const Tensor *b[4] = {weights.queryBias, weights.keyBias, weights.valueBias,
+                        weights.outputBias};
+  Shape weightShapes[4], biasShapes[4];
+  for (int i = 0; i < 4; ++i) {
+    if (!w[i])
+      return reference::shapeError("multi_head_attention",
+                                   "projection weights are required");
+    weightShapes[i] = w[i]->shape();
+    if (b[i])
+      biasShapes[i] = b[i]->shape();
+  }
+  return reference::detail::attentionCheck(desc, input.shape(), weightShapes,
+                                           biasShapes);
+}
 
 Backend::~Backend() = default;
 

@@ -84,6 +84,13 @@ struct AttentionWeightGrads {
   Tensor *outputWeight = nullptr, *outputBias = nullptr;
 };
 
+/// The shape checks every backend's multi-head attention makes: a rank-3
+/// input whose width the heads divide, [D, D] projection weights (all four
+/// required) and [D] biases where present.
+Status checkAttentionWeights(const MultiHeadAttentionDesc &desc,
+                             const Tensor &input,
+                             const AttentionWeights &weights);
+
 /// The tensors that a post-op chain reads, consumed in chain order: each
 /// Sum takes the next residual (shaped like the output), each ScaleShift the
 /// next scale and shift ([O], O = output channels).

@@ -21,7 +21,8 @@ Tensor randomTensor(const Shape &shape, uint64_t seed, float low,
 }
 
 ::testing::AssertionResult closeTo(const Tensor &got, const Tensor &want,
-                                   double rtol, const std::string &what) {
+                                   double rtol, const std::string &what,
+                                   double atol) {
   if (got.shape() != want.shape())
     return ::testing::AssertionFailure()
            << what << ": shape " << got.shape().toString() << " vs "
@@ -32,7 +33,7 @@ Tensor randomTensor(const Shape &shape, uint64_t seed, float low,
   meanAbs /= double(std::max<int64_t>(want.numElements(), 1));
   for (int64_t i = 0; i < want.numElements(); ++i) {
     double g = got.data()[i], w = want.data()[i];
-    double bound = rtol * (std::fabs(w) + meanAbs);
+    double bound = rtol * (std::fabs(w) + meanAbs) + atol;
     if (!(std::fabs(g - w) <= bound)) // NaN fails here too.
       return ::testing::AssertionFailure()
              << what << "[" << i << "] = " << g << ", reference " << w
@@ -51,11 +52,11 @@ int OpCase::input(const Tensor &host) {
   return int(slots_.size()) - 1;
 }
 
-int OpCase::output(const Shape &shape) {
+int OpCase::output(const Shape &shape, double atol) {
   Tensor tensor = Tensor::owning(shape);
   for (int64_t i = 0; i < tensor.numElements(); ++i)
     tensor.data()[i] = std::numeric_limits<float>::quiet_NaN();
-  slots_.push_back({tensor, true});
+  slots_.push_back({tensor, true, atol});
   return int(slots_.size()) - 1;
 }
 
@@ -116,7 +117,8 @@ OpCase::matchesReference(Backend &candidate, const Run &run) const {
       continue;
     auto result = closeTo(got[k], want[k], rtol_,
                           std::string(candidate.name()) + " slot " +
-                              std::to_string(k));
+                              std::to_string(k),
+                          slots_[k].atol);
     if (!result)
       return result;
   }

@@ -6,10 +6,11 @@
 // same call on the backend under test and on the reference backend, and
 // compares every checked tensor.
 //
-// Tolerance: |got - want| <= rtol * (|want| + mean|want|). The mean term
-// absorbs the rounding of long fp32 sums whose result is much smaller than
-// their terms (a relative error per element alone would fail on values that
-// cancel to near zero).
+// Tolerance: |got - want| <= rtol * (|want| + mean|want|) + atol. The mean
+// term absorbs the rounding of long fp32 sums whose result is much smaller
+// than their terms (a relative error per element alone would fail on values
+// that cancel to near zero). atol is 0 but for an output that is zero in
+// exact arithmetic, where both sides hold only rounding noise.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,7 +34,8 @@ Tensor randomTensor(const Shape &shape, uint64_t seed, float low = -1.0f,
 /// Compares `got` with `want` under the tolerance above; NaN in `got`
 /// (an unwritten sentinel) fails.
 ::testing::AssertionResult closeTo(const Tensor &got, const Tensor &want,
-                                   double rtol, const std::string &what);
+                                   double rtol, const std::string &what,
+                                   double atol = 0);
 
 class OpCase {
 public:
@@ -45,8 +47,9 @@ public:
   int input(const Shape &shape, float low = -1.0f, float high = 1.0f);
   /// An input with given contents.
   int input(const Tensor &host);
-  /// An output the call must fully write (starts as NaN), checked.
-  int output(const Shape &shape);
+  /// An output the call must fully write (starts as NaN), checked; `atol`
+  /// for one that is zero in exact arithmetic (see the tolerance above).
+  int output(const Shape &shape, double atol = 0);
   /// A tensor the call updates in place (e.g. running stats), checked.
   int inout(const Tensor &host);
 
@@ -59,6 +62,7 @@ private:
   struct Slot {
     Tensor host;
     bool checked;
+    double atol = 0;
   };
   ::testing::AssertionResult runOn(Backend &backend, const Run &run,
                                    std::vector<Tensor> &results) const;

@@ -30,25 +30,6 @@ struct AttentionTrace {
   DeviceBuffer context;          // [B, N, D]
 };
 
-Status checkAttention(const MultiHeadAttentionDesc &desc, const Tensor &input,
-                      const AttentionWeights &weights) {
-  const Tensor *w[4] = {weights.queryWeight, weights.keyWeight,
-                        weights.valueWeight, weights.outputWeight};
-  const Tensor *b[4] = {weights.queryBias, weights.keyBias, weights.valueBias,
-                        weights.outputBias};
-  Shape weightShapes[4], biasShapes[4];
-  for (int i = 0; i < 4; ++i) {
-    if (!w[i])
-      return reference::shapeError("multi_head_attention",
-                                   "projection weights are required");
-    weightShapes[i] = w[i]->shape();
-    if (b[i])
-      biasShapes[i] = b[i]->shape();
-  }
-  return reference::detail::attentionCheck(desc, input.shape(), weightShapes,
-                                           biasShapes);
-}
-
 } // namespace
 
 /// Runs the forward up to the concatenated heads (the output projection is
@@ -105,7 +86,7 @@ static Status attentionForwardTrace(CudnnBackendImpl &backend,
 Status CudnnBackendImpl::multiHeadAttentionForward(
     const MultiHeadAttentionDesc &desc, const Tensor &input,
     const AttentionWeights &weights, Tensor &output) {
-  KDRT_RETURN_IF_ERROR(checkAttention(desc, input, weights));
+  KDRT_RETURN_IF_ERROR(checkAttentionWeights(desc, input, weights));
   KDRT_RETURN_IF_ERROR(checkShape("multi_head_attention", "output",
                                   output.shape(), input.shape()));
   AttentionTrace trace;
@@ -121,7 +102,7 @@ Status CudnnBackendImpl::multiHeadAttentionBackward(
     const AttentionWeights &weights, const Tensor &gradOutput,
     Tensor *gradInput, const AttentionWeightGrads &grads) {
   const char *op = "multi_head_attention";
-  KDRT_RETURN_IF_ERROR(checkAttention(desc, input, weights));
+  KDRT_RETURN_IF_ERROR(checkAttentionWeights(desc, input, weights));
   KDRT_RETURN_IF_ERROR(
       checkShape(op, "gradOutput", gradOutput.shape(), input.shape()));
   if (gradInput)

@@ -79,6 +79,17 @@ public:
         reference::checkFusedBackwardChain("conv2d", d.postOps));
     return onednn::conv2dBackward(ctx_, d, x, w, &y, dy, dx, dw, db);
   }
+  Status multiHeadAttentionForward(const MultiHeadAttentionDesc &d,
+                                   const Tensor &x, const AttentionWeights &w,
+                                   Tensor &y) override {
+    return onednn::multiHeadAttentionForward(ctx_, d, x, w, y);
+  }
+  Status multiHeadAttentionBackward(const MultiHeadAttentionDesc &d,
+                                    const Tensor &x, const AttentionWeights &w,
+                                    const Tensor &dy, Tensor *dx,
+                                    const AttentionWeightGrads &dw) override {
+    return onednn::multiHeadAttentionBackward(ctx_, d, x, w, dy, dx, dw);
+  }
   Status linearForward(const LinearDesc &d, const Tensor &x, const Tensor &w,
                        const Tensor *b, Tensor &y) override {
     KDRT_RETURN_IF_ERROR(rejectPostOps("linear", d.postOps));

@@ -16,6 +16,19 @@
 
 namespace kdrt::onednn {
 
+// Attention.cpp
+Status multiHeadAttentionForward(DnnContext &ctx,
+                                 const MultiHeadAttentionDesc &desc,
+                                 const Tensor &input,
+                                 const AttentionWeights &weights,
+                                 Tensor &output);
+Status multiHeadAttentionBackward(DnnContext &ctx,
+                                  const MultiHeadAttentionDesc &desc,
+                                  const Tensor &input,
+                                  const AttentionWeights &weights,
+                                  const Tensor &gradOutput, Tensor *gradInput,
+                                  const AttentionWeightGrads &grads);
+
 // Convolution.cpp
 /// Whether oneDNN's effective CPU ISA has native bf16 convolutions
 /// (avx512_core_bf16 or above).

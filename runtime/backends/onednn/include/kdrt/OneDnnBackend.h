@@ -50,7 +50,9 @@
 //   attention pool, cls,   | reference kernels (small, not on the hot path)
 //   position embedding,    |
 //   select token           |
-//   multi-head attention   | reference kernels (see the report on MHA)
+//   multi-head attention   | projections on matmul; per-head products as
+//                          | batched matmuls over strided views of the
+//                          | [B, N, D] activations; softmax fwd / bwd
 //   losses, RKD, DKD       | reference kernels (one pass over [B, K] logits)
 //
 //===----------------------------------------------------------------------===//
