@@ -51,6 +51,9 @@ bool kdc::compileAndRun(uint32_t root, const kd::SourceManager &sources, const k
   RunRequest request;
   request.recipe = recipeName(rootName);
   request.outDir = opts.runDirectory;
+  request.resume = opts.resume;
+  request.overwrite = opts.overwrite;
+  request.stopAfter = opts.stopAfter;
   request.maxSteps = opts.maxSteps;
   request.threads = opts.threads;
   request.backend = opts.backend;

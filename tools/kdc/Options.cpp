@@ -66,8 +66,17 @@ bool setRunOption(const std::string &flag, const std::string &value, DriverOptio
   std::string name = flag.substr(flag.find_first_not_of('-'));
   if (name == "o") {
     opts.outputPath = value;
-  } else if (name == "out") {
+  } else if (name == "out" || name == "resume") {
+    // --resume names the run directory too; with it, --out must agree.
+    bool resume = name == "resume";
+    if ((resume || opts.resume) && !opts.runDirectory.empty() && opts.runDirectory != value) {
+      error = "--resume names the run directory; --out must be the same directory or left out";
+      return false;
+    }
     opts.runDirectory = value;
+    opts.resume = opts.resume || resume;
+  } else if (name == "stop-after") {
+    opts.stopAfter = value;
   } else if (name == "backend") {
     if (value != "reference" && value != "onednn") {
       error = "unknown backend '" + value + "' (expected 'reference' or 'onednn')";
@@ -185,7 +194,7 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         return ParseOutcome::UsageError;
       addDataFile(value, opts);
     } else if (arg == "-o" || isFlag(arg, "out") || isFlag(arg, "target") || isFlag(arg, "backend") ||
-               isFlag(arg, "teacher-precision")) {
+               isFlag(arg, "teacher-precision") || isFlag(arg, "resume") || isFlag(arg, "stop-after")) {
       if (!takeValue(arg.c_str()))
         return ParseOutcome::UsageError;
       if (!setRunOption(arg, value, opts, error))
@@ -197,13 +206,16 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         return ParseOutcome::UsageError;
     } else if (std::string name; splitFlagValue(arg, name, value) &&
                                  (name == "target" || name == "out" || name == "backend" || name == "seed" ||
-                                  name == "max-steps" || name == "threads" || name == "teacher-precision")) {
+                                  name == "max-steps" || name == "threads" || name == "teacher-precision" ||
+                                  name == "resume" || name == "stop-after")) {
       if (!setRunOption("--" + name, value, opts, error))
         return ParseOutcome::UsageError;
     } else if (isFlag(arg, "no-fuse")) {
       opts.fuse = false;
     } else if (isFlag(arg, "json")) {
       opts.json = true;
+    } else if (isFlag(arg, "overwrite")) {
+      opts.overwrite = true;
     } else if (isFlag(arg, "verify-diagnostics")) {
       opts.verifyDiagnostics = true;
     } else if (isFlag(arg, "split-input-file")) {
@@ -224,6 +236,15 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
   }
   if ((opts.command == Command::Compile || opts.command == Command::Run) && opts.inputs.size() != 1) {
     error = std::string(opts.command == Command::Run ? "run" : "compile") + " takes exactly one input file";
+    return ParseOutcome::UsageError;
+  }
+  if (opts.command != Command::Run && (opts.resume || opts.overwrite || !opts.stopAfter.empty())) {
+    error = std::string(opts.resume ? "--resume" : opts.overwrite ? "--overwrite" : "--stop-after") +
+            " is an option of run";
+    return ParseOutcome::UsageError;
+  }
+  if (opts.resume && opts.overwrite) {
+    error = "--resume continues a run and --overwrite starts it over: give one of them";
     return ParseOutcome::UsageError;
   }
   if (opts.command == Command::Run && opts.emit != Emit::None) {
@@ -265,7 +286,14 @@ std::string helpText() {
          "                         bf16 lets a frozen teacher's convolutions in training\n"
          "                         stages run in bf16 where the CPU has native bf16\n"
          "                         (default: fp32)\n"
-         "  --out DIR              run: the run directory (default: runs/<recipe>-<time>)\n"
+         "  --out DIR              run: the run directory (default: runs/<recipe>-<time>);\n"
+         "                         refused if it already holds a run\n"
+         "  --overwrite            run: start over in an --out DIR that holds a run: its\n"
+         "                         plan, metrics, final.json, manifest and checkpoints are\n"
+         "                         removed first (a teacher cache is kept: it is keyed)\n"
+         "  --resume DIR           run: continue the run in DIR after its last completed\n"
+         "                         stage; the command line must compile to DIR's plan.kdx\n"
+         "  --stop-after STAGE     run: stop once STAGE has completed (--resume goes on)\n"
          "  --seed N               The run's seed (initialisation, shuffling, augmentation)\n"
          "  --max-steps N          run: at most N optimizer steps per stage\n"
          "  --json                 run: print one JSON object per stage on stdout\n"

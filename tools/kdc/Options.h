@@ -45,6 +45,9 @@ struct DriverOptions {
   std::string teacherPrecision = "fp32"; // --teacher-precision fp32|bf16
   std::string outputPath;         // compile -o FILE (default: <stem>.kdx)
   std::string runDirectory;       // run --out DIR (default: runs/<recipe>-<time>)
+  bool resume = false;            // run --resume DIR: continue the run in DIR
+  bool overwrite = false;         // run --overwrite: start over in a DIR that holds a run
+  std::string stopAfter;          // run --stop-after STAGE
   std::optional<uint64_t> seed;   // --seed N
   std::optional<int64_t> maxSteps; // --max-steps N
   bool json = false;              // run --json: one JSON object per stage

@@ -6,8 +6,10 @@
 
 #include "kdrt/exec/Session.h"
 #include "kdrt/io/AtomicFile.h"
+#include "kdrt/io/RunDirectory.h"
 #include "kdrt/io/Safetensors.h"
 #include "kdrt/kdrt.h"
+#include "kdrt/plan/PlanIo.h"
 
 #ifdef KDC_HAVE_ONEDNN
 #include "oneapi/dnnl/dnnl.h"
@@ -20,6 +22,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -114,6 +117,35 @@ json stageLine(const json &stage) {
   return line;
 }
 
+/// What in `runDir` shows that it holds a run ("" if nothing does): the
+/// plan kdc writes first, or the metrics log the runtime appends to.
+std::string heldRun(const fs::path &runDir) {
+  std::error_code ec;
+  for (const char *name : {"plan.kdx", kdrt::io::RunDirectory::kMetricsFile})
+    if (fs::exists(runDir / name, ec))
+      return std::string("its ") + name;
+  return "";
+}
+
+/// A run may be resumed when its directory holds the plan this command line
+/// compiles to, byte for byte: the same spec files, --set values, seed,
+/// target and compiler. The checkpoints then belong to this plan.
+std::string checkResumable(const kdrt::plan::Plan &plan, const fs::path &runDir) {
+  std::error_code ec;
+  if (!fs::is_directory(runDir, ec))
+    return "no run directory '" + runDir.string() + "' to resume";
+  fs::path planPath = runDir / "plan.kdx";
+  std::ifstream in(planPath, std::ios::binary);
+  if (!in)
+    return "'" + runDir.string() + "' holds no plan.kdx: it is not a run kdc started, so there is nothing to resume";
+  std::vector<uint8_t> held((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (held != kdrt::plan::serializePlan(plan))
+    return planPath.string() +
+           " differs from the plan this command line compiles to; resume with the command line "
+           "that started the run (the same file, --set values, --seed, --target and kdc)";
+  return "";
+}
+
 int fail(const std::string &message) {
   std::cerr << "kdc: error: " << message << '\n';
   return 1;
@@ -124,14 +156,29 @@ int fail(const std::string &message) {
 int kdc::runPlan(const kdrt::plan::Plan &plan, const RunRequest &request) {
   fs::path runDir = request.outDir.empty() ? fs::path("runs") / (request.recipe + "-" + utcTime(true))
                                            : fs::path(request.outDir);
-  std::error_code ec;
-  fs::create_directories(runDir, ec);
-  if (ec)
-    return fail("cannot create the run directory '" + runDir.string() + "': " + ec.message());
   std::string planPath = (runDir / "plan.kdx").string();
-  std::string error;
-  if (!savePlan(plan, planPath, error))
-    return fail(error);
+  if (request.resume) {
+    if (std::string error = checkResumable(plan, runDir); !error.empty())
+      return fail(error);
+  } else {
+    if (std::string held = heldRun(runDir); !held.empty() && !request.overwrite)
+      return fail("the run directory '" + runDir.string() + "' already holds a run (" + held +
+                  "); continue it with --resume " + runDir.string() +
+                  ", start it over with --overwrite, or give another --out");
+    std::error_code ec;
+    if (request.overwrite)
+      for (const char *name : {"plan.kdx", kdrt::io::RunDirectory::kMetricsFile,
+                               kdrt::io::RunDirectory::kFinalMetricsFile, "final.json", "manifest.json",
+                               "checkpoints"})
+        if (fs::remove_all(runDir / name, ec); ec)
+          return fail("cannot remove '" + (runDir / name).string() + "' to start the run over: " + ec.message());
+    fs::create_directories(runDir, ec);
+    if (ec)
+      return fail("cannot create the run directory '" + runDir.string() + "': " + ec.message());
+    std::string error;
+    if (!savePlan(plan, planPath, error))
+      return fail(error);
+  }
 
   kdrt::exec::RunOptions options;
   options.backend = request.backend;
@@ -140,13 +187,18 @@ int kdc::runPlan(const kdrt::plan::Plan &plan, const RunRequest &request) {
   options.maxSteps = request.maxSteps;
   options.runDirectory = runDir.string();
   options.printProgress = true;
+  options.resume = request.resume;
+  options.stopAfterStage = request.stopAfter;
   std::unique_ptr<kdrt::exec::Session> session;
   std::cerr << "kdc: running " << plan.stages.size() << " stage(s) in " << runDir.string() << '\n';
   kdrt::Status status =
       kdrt::exec::Session::create(std::make_shared<const kdrt::plan::Plan>(plan), planPath, options, session);
   if (status.ok())
     status = session->run();
-  if (status.ok()) {
+  // A run stopped early has students that are not yet trained: their weights
+  // come with the run that completes it (--resume).
+  bool stoppedEarly = status.ok() && session->report().contains("stopped_after");
+  if (status.ok() && !stoppedEarly) {
     try {
       status = writeStudents(*session, request, runDir);
     } catch (const std::exception &e) {
@@ -189,6 +241,8 @@ int kdc::runPlan(const kdrt::plan::Plan &plan, const RunRequest &request) {
         {"compiler", std::string("g++ ") + __VERSION__},
         {"llvm_mlir", LLVM_VERSION_STRING}}},
       {"command_line", request.commandLine},
+      {"resumed_after", session->report().value("resumed_after", json())},
+      {"stopped_after", session->report().value("stopped_after", json())},
       {"date", utcTime(false)}};
   try {
     kdrt::io::writeFileAtomically((runDir / "manifest.json").string(), manifest.dump(2) + "\n");

@@ -26,6 +26,12 @@ struct RunRequest {
   std::string recipe;
   /// The run directory; empty: the default.
   std::string outDir;
+  /// Continue the run in outDir after its last completed stage.
+  bool resume = false;
+  /// Start over in an outDir that holds a run (else that is refused).
+  bool overwrite = false;
+  /// Stop once this stage has completed; empty: run every stage.
+  std::string stopAfter;
   std::optional<int64_t> maxSteps;
   int threads = 0;
   /// reference | onednn; empty: the runtime's default.
