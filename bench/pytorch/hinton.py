@@ -13,6 +13,14 @@ With --json, stdout carries one JSON object per stage, with the keys of
 `kdc run --json`: stage, images, seconds, images_per_s, peak_rss_bytes,
 accuracy, sensitivity, specificity, f1 (and a few more). Progress goes to
 stderr.
+
+After each stage the --out directory gets `<stage>.pt` (the model's state)
+and `<stage>.json` (its line). With --resume, stages whose two files are
+there are loaded instead of trained, and their lines printed again, so a
+long run that was stopped goes on where it stopped; the settings that
+change results must match the run's `settings.json`. Every stage seeds its
+own model, batches and dropout, so a resumed run trains what an
+uninterrupted one would.
 """
 
 import argparse
@@ -57,6 +65,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="one JSON object per stage on stdout")
     parser.add_argument("--data", default=fmnist.DEFAULT_DIR, help="directory of the IDX files")
     parser.add_argument("--out", default="pytorch_hinton.run", help="directory for the exports")
+    parser.add_argument("--resume", action="store_true",
+                        help="load the stages already completed in --out instead of training them")
+    parser.add_argument("--no-cached", action="store_true",
+                        help="skip the distill_cached stage (the accuracy comparison does not use it)")
     args = parser.parse_args(argv)
     for name in ("epochs_teacher", "epochs_student", "batch", "threads"):
         if getattr(args, name) < 1:
@@ -97,6 +109,49 @@ class Recipe:
     def train(self, stage: str, model, batches, lr: float, loss_of) -> training.StageResult:
         return training.train(stage, model, batches, self.total_steps(batches), lr, loss_of)
 
+    def settings(self) -> dict:
+        """What a resumed run must share with the run it continues."""
+        args = self.args
+        return {name: getattr(args, name) for name in
+                ("epochs_teacher", "epochs_student", "batch", "seed", "max_steps", "train_samples",
+                 "eval_samples", "compile")}
+
+    def open_run(self) -> None:
+        os.makedirs(self.args.out, exist_ok=True)
+        path = os.path.join(self.args.out, "settings.json")
+        if self.args.resume and os.path.exists(path):
+            with open(path) as file:
+                held = json.load(file)
+            differing = sorted(k for k in set(held) | set(self.settings()) if held.get(k) != self.settings().get(k))
+            if differing:
+                raise ValueError(f"{path}: the run was started with other settings "
+                                 f"({', '.join(f'{k} {held.get(k)}, now {self.settings().get(k)}' for k in differing)}); "
+                                 "resume it with the same options")
+        with open(path, "w") as file:
+            json.dump(self.settings(), file, indent=2)
+
+    def stage(self, name: str, model_name: str, model, train) -> dict:
+        """Trains `model` with train() and reports it, or with --resume loads
+        the stage's state and line from a completed earlier run."""
+        state = os.path.join(self.args.out, f"{name}.pt")
+        saved = os.path.join(self.args.out, f"{name}.json")
+        if self.args.resume and os.path.exists(state) and os.path.exists(saved):
+            model.load_state_dict(torch.load(state))
+            with open(saved) as file:
+                line = json.load(file)
+            line["resumed"] = True
+            print(f"[{name}] loaded from {state}", file=sys.stderr, flush=True)
+            if self.args.json:
+                print(json.dumps(line), flush=True)
+            return line
+        line = self.report(train(), model_name, model)
+        torch.save(model.state_dict(), state + ".tmp")
+        os.replace(state + ".tmp", state)
+        with open(saved + ".tmp", "w") as file:
+            json.dump(line, file)
+        os.replace(saved + ".tmp", saved)
+        return line
+
     def report(self, result: training.StageResult, model_name: str, model) -> dict:
         scores = training.evaluate(model, self.test_images, self.test_labels, CLASSES)
         line = {
@@ -133,17 +188,19 @@ class Recipe:
         args = self.args
         lines = []
 
+        self.open_run()
+
         teacher = self.model(models.build_teacher, 1)
         teacher_step = self.runnable(teacher)
-        result = self.train("teacher", teacher, self.batches(args.epochs_teacher, 1), TEACHER_LR,
-                            lambda _, x, y: training.cross_entropy(teacher_step(x), y))
-        lines.append(self.report(result, "T", teacher))
+        lines.append(self.stage("teacher", "T", teacher, lambda: self.train(
+            "teacher", teacher, self.batches(args.epochs_teacher, 1), TEACHER_LR,
+            lambda _, x, y: training.cross_entropy(teacher_step(x), y))))
 
         scratch = self.model(models.build_student, 2)
         scratch_step = self.runnable(scratch)
-        result = self.train("scratch", scratch, self.batches(args.epochs_student, 2), STUDENT_LR,
-                            lambda _, x, y: training.cross_entropy(scratch_step(x), y))
-        lines.append(self.report(result, "Scratch", scratch))
+        lines.append(self.stage("scratch", "Scratch", scratch, lambda: self.train(
+            "scratch", scratch, self.batches(args.epochs_student, 2), STUDENT_LR,
+            lambda _, x, y: training.cross_entropy(scratch_step(x), y))))
 
         # The teacher teaches in inference mode (batch-norm running
         # statistics, no gradient), its forward timed as part of every step.
@@ -159,33 +216,37 @@ class Recipe:
             return (ALPHA * training.kl_distillation(logits, teacher_logits, TEMPERATURE)
                     + (1 - ALPHA) * training.cross_entropy(logits, labels))
 
-        result = self.train("distill", student, self.batches(args.epochs_student, 3), STUDENT_LR, distill_loss)
-        lines.append(self.report(result, "S", student))
+        lines.append(self.stage("distill", "S", student, lambda: self.train(
+            "distill", student, self.batches(args.epochs_student, 3), STUDENT_LR, distill_loss)))
         self.export(student)
 
-        lines.append(self.run_cached(teacher))
+        if not args.no_cached:
+            lines.append(self.run_cached(teacher))
         return lines
 
     def run_cached(self, teacher) -> dict:
         """Teacher logits once over the un-augmented training split (timed
         apart, as kdc fills its cache before the stage clock starts), then
         distillation that gathers each batch's rows from the cache."""
-        start = time.perf_counter()
-        cache = training.predict(teacher, self.data.train_images, CACHE_BATCH, fmnist.normalize)
-        cache_seconds = time.perf_counter() - start
-
         student = self.model(models.build_student, 3)
         student_step = self.runnable(student)
 
-        def cached_loss(indices, images, labels):
-            logits = student_step(images)
-            return (ALPHA * training.kl_distillation(logits, cache[indices], TEMPERATURE)
-                    + (1 - ALPHA) * training.cross_entropy(logits, labels))
+        def train():
+            start = time.perf_counter()
+            cache = training.predict(teacher, self.data.train_images, CACHE_BATCH, fmnist.normalize)
+            cache_seconds = time.perf_counter() - start
 
-        batches = self.batches(self.args.epochs_student, 3, augmented=False)
-        result = self.train("distill_cached", student, batches, STUDENT_LR, cached_loss)
-        result.extra = {"cache_seconds": cache_seconds, "cache_images": len(cache)}
-        return self.report(result, "S_cached", student)
+            def cached_loss(indices, images, labels):
+                logits = student_step(images)
+                return (ALPHA * training.kl_distillation(logits, cache[indices], TEMPERATURE)
+                        + (1 - ALPHA) * training.cross_entropy(logits, labels))
+
+            batches = self.batches(self.args.epochs_student, 3, augmented=False)
+            result = self.train("distill_cached", student, batches, STUDENT_LR, cached_loss)
+            result.extra = {"cache_seconds": cache_seconds, "cache_images": len(cache)}
+            return result
+
+        return self.stage("distill_cached", "S_cached", student, train)
 
     def export(self, student) -> None:
         os.makedirs(self.args.out, exist_ok=True)
