@@ -92,6 +92,7 @@ Status BoundGraph::allocate(Backend &backend) {
   layouts = channelsLast ? assignLayouts(graph, programSpecs, rowMajor)
                          : std::vector<Layout>(graph.buffers.size(),
                                                Layout::RowMajor);
+  viewBatch = -1;
   setBatch(maxBatch);
   return Status::success();
 }
@@ -100,11 +101,17 @@ void BoundGraph::release() {
   if (arena && owner)
     owner->deallocate(arena);
   arena = nullptr;
+  viewBatch = -1;
   for (Tensor &tensor : tensors)
     tensor = Tensor();
 }
 
 void BoundGraph::setBatch(int64_t count) {
+  // The views only change with the count (allocate() resets it): batch-1
+  // inference calls this for every image.
+  if (count == viewBatch)
+    return;
+  viewBatch = count;
   auto *base = static_cast<uint8_t *>(arena);
   for (size_t i = 0; i < graph.buffers.size(); ++i) {
     const plan::BufferSpec &spec = graph.buffers[i];

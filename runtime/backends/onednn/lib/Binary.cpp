@@ -59,8 +59,7 @@ void reduceSum(DnnContext &ctx, const memory &src, const memory &dst) {
   // but is described differently.
   memory::desc srcDesc = src.get_desc(), dstDesc = dst.get_desc();
   CacheKey key("reduce_sum");
-  key.addBytes(&srcDesc.data, sizeof(srcDesc.data))
-      .addBytes(&dstDesc.data, sizeof(dstDesc.data));
+  key.add(srcDesc).add(dstDesc);
   const Entry &entry = ctx.cache.getOrCreate<Entry>(key, [&] {
     return Entry{dnnl::reduction(dnnl::reduction::primitive_desc(
         dnnl::reduction::desc(algorithm::reduction_sum, srcDesc, dstDesc,
@@ -182,7 +181,7 @@ Status concatForward(DnnContext &ctx, const ConcatDesc &desc,
     Args args{{DNNL_ARG_DST, wrap(ctx, output)}};
     for (size_t i = 0; i < inputs.size(); ++i)
       args[DNNL_ARG_MULTIPLE_SRC + int(i)] = wrap(ctx, *inputs[i]);
-    entry.primitive.execute(ctx.stream, args);
+    run(entry.primitive, ctx.stream, args);
     ctx.stream.wait();
     return Status::success();
   });

@@ -151,7 +151,7 @@ Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
     ConvGeometry g = geometryOf(desc, input.shape(), weight.shape(), expected);
     FusedPostOps fused =
         fusePostOps(ctx, desc.postOps, postOpTensors,
-                    {1, expected[1], 1, 1}, g.dst);
+                    {1, expected[1], 1, 1}, g.dst, /*withAttributes=*/false);
     PostOpChain fusedChain = fused.expressible ? desc.postOps : PostOpChain();
     if (!fused.expressible)
       fused = FusedPostOps();
@@ -165,9 +165,14 @@ Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
     key.add(int64_t(bias != nullptr)).add(int64_t(bf16));
     addToKey(key, fusedChain);
     const ForwardEntry &entry = ctx.cache.getOrCreate<ForwardEntry>(key, [&] {
+      // The attributes of the chain oneDNN runs (empty when the host does).
+      dnnl::primitive_attr attr =
+          fusePostOps(ctx, fusedChain, postOpTensors, {1, expected[1], 1, 1},
+                      g.dst)
+              .attr;
       convolution_forward::primitive_desc pd(
           forwardDesc(g, prop_kind::forward_inference, bias != nullptr, bf16),
-          fused.attr, ctx.engine);
+          attr, ctx.engine);
       return ForwardEntry{pd, convolution_forward(pd)};
     });
 
@@ -183,7 +188,7 @@ Status conv2dForward(DnnContext &ctx, const Conv2dDesc &desc,
     args[DNNL_ARG_DST] = dst.primitiveMemory();
     if (bias)
       args[DNNL_ARG_BIAS] = wrap(ctx, *bias);
-    entry.primitive.execute(ctx.stream, args);
+    run(entry.primitive, ctx.stream, args);
     dst.commit(ctx);
     ctx.stream.wait();
     if (fusedChain.count != desc.postOps.count)
@@ -303,7 +308,7 @@ Status conv2dBackward(DnnContext &ctx, const Conv2dDesc &desc,
                          entry.pd.diff_bias_desc());
         args[DNNL_ARG_DIFF_BIAS] = diffBias->primitiveMemory();
       }
-      entry.primitive.execute(ctx.stream, args);
+      run(entry.primitive, ctx.stream, args);
       diffWeights.commit(ctx);
       if (diffBias)
         diffBias->commit(ctx);

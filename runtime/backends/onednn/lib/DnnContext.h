@@ -16,6 +16,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -25,7 +26,33 @@ namespace kdrt::onednn {
 
 using dnnl::memory;
 using Dims = memory::dims;
-using Args = std::unordered_map<int, memory>;
+/// A primitive's execution arguments in a flat list: what
+/// primitive::execute takes as an unordered_map, without the node
+/// allocations per call (run() passes them to oneDNN's C API).
+class Args {
+public:
+  Args() = default;
+  Args(std::initializer_list<std::pair<int, memory>> items) {
+    for (const auto &[key, value] : items)
+      (*this)[key] = value;
+  }
+  /// The memory under `key`, added (empty) when missing.
+  memory &operator[](int key) {
+    for (auto &item : items_)
+      if (item.first == key)
+        return item.second;
+    items_.emplace_back(key, memory());
+    return items_.back().second;
+  }
+  const std::vector<std::pair<int, memory>> &items() const { return items_; }
+
+private:
+  std::vector<std::pair<int, memory>> items_;
+};
+
+/// Executes `primitive` on the context's stream with `args`.
+void run(const dnnl::primitive &primitive, dnnl::stream &stream,
+         const Args &args);
 
 /// A weight reordered into a primitive's layout, valid while the weight
 /// keeps the version it was made from (Tensor::version).
@@ -39,7 +66,14 @@ struct DnnContext {
   dnnl::stream stream{engine};
   PrimitiveCache cache;
   /// By weight address and wanted layout.
-  std::unordered_map<std::string, ReorderedWeight> weights;
+  KeyedStore<ReorderedWeight> weights;
+  /// The memories wrap() made, by data address and descriptor: a oneDNN
+  /// memory over a caller's pointer is a descriptor and that pointer, so
+  /// one made earlier for the same pair is the same memory, and making one
+  /// allocates. Cleared when it grows past kMaxMemories (training makes
+  /// temporaries at new addresses).
+  KeyedStore<memory> memories;
+  static constexpr size_t kMaxMemories = 4096;
 };
 
 inline Dims dimsOf(const Shape &shape) { return Dims(shape.dims()); }
@@ -73,10 +107,7 @@ inline memory::desc anyDesc(const Dims &dims) {
 
 /// A oneDNN memory over a tensor's data. oneDNN takes non-const pointers;
 /// inputs are only read.
-inline memory wrap(DnnContext &ctx, const memory::desc &desc,
-                   const float *data) {
-  return memory(desc, ctx.engine, const_cast<float *>(data));
-}
+memory wrap(DnnContext &ctx, const memory::desc &desc, const float *data);
 inline memory wrap(DnnContext &ctx, const Tensor &tensor) {
   return wrap(ctx, descOf(tensor), tensor.data());
 }
@@ -135,6 +166,9 @@ private:
   Layout target_;
   std::vector<std::unique_ptr<Tensor>> inputs_;
   std::vector<std::pair<Tensor *, std::unique_ptr<Tensor>>> outputs_;
+  /// Outputs whose layouts coincide ([N, C, 1, 1]): views of the tensor
+  /// itself, nothing to write back.
+  std::vector<std::unique_ptr<Tensor>> relabelled_;
 };
 
 /// Copies `from` into `to` (same shape), converting the layout.

@@ -77,7 +77,7 @@ void runMatMul(DnnContext &ctx, const MatrixView &a, const MatrixView &b,
     std::copy(fused->sumResidual->data(),
               fused->sumResidual->data() + fused->sumResidual->numElements(),
               c);
-  entry.primitive.execute(ctx.stream, args);
+  run(entry.primitive, ctx.stream, args);
   ctx.stream.wait();
 }
 

@@ -101,7 +101,7 @@ Status batchNormForward(DnnContext &ctx, const BatchNormDesc &desc,
                                     : wrap(ctx, runningVar);
     args[DNNL_ARG_MEAN] = mean;
     args[DNNL_ARG_VARIANCE] = variance;
-    entry.primitive.execute(ctx.stream, args);
+    run(entry.primitive, ctx.stream, args);
     ctx.stream.wait();
     if (desc.training) {
       // The running-stat update of the reference (PyTorch semantics):

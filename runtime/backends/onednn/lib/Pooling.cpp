@@ -83,9 +83,8 @@ Status pool2dForward(DnnContext &ctx, const Pool2dDesc &desc,
     KDRT_RETURN_IF_ERROR(
         reference::checkShape("pool2d", "output", output.shape(), expected));
     PoolGeometry g = geometryOf(desc, input, expected);
-    poolForward(ctx, g, false)
-        .primitive.execute(ctx.stream, {{DNNL_ARG_SRC, wrap(ctx, input)},
-                                        {DNNL_ARG_DST, wrap(ctx, output)}});
+    run(poolForward(ctx, g, false).primitive, ctx.stream,
+        {{DNNL_ARG_SRC, wrap(ctx, input)}, {DNNL_ARG_DST, wrap(ctx, output)}});
     ctx.stream.wait();
     return Status::success();
   });
@@ -129,7 +128,7 @@ Status pool2dBackward(DnnContext &ctx, const Pool2dDesc &desc,
                                  {DNNL_ARG_WORKSPACE, workspace}});
       args[DNNL_ARG_WORKSPACE] = workspace;
     }
-    entry.primitive.execute(ctx.stream, args);
+    run(entry.primitive, ctx.stream, args);
     ctx.stream.wait();
     return Status::success();
   });

@@ -22,51 +22,61 @@ dnnl::algorithm eltwiseAlgorithm(ActivationKind kind) {
 
 FusedPostOps fusePostOps(DnnContext &ctx, const PostOpChain &chain,
                          const PostOpTensors &tensors, const Dims &channelDims,
-                         const Dims &outputDims) {
+                         const Dims &outputDims, bool withAttributes) {
   FusedPostOps fused;
   dnnl::post_ops ops;
+  // The position of the next oneDNN post-op (a scale-shift takes two).
+  int index = 0;
   size_t nextResidual = 0, nextScaleShift = 0;
   for (int k = 0; k < chain.count; ++k) {
     const PostOp &postOp = chain.ops[k];
-    int index = ops.len();
     switch (postOp.kind) {
     case PostOpKind::Activation:
-      ops.append_eltwise(1.0f, eltwiseAlgorithm(postOp.activation), 0.0f,
-                         0.0f);
+      if (withAttributes)
+        ops.append_eltwise(1.0f, eltwiseAlgorithm(postOp.activation), 0.0f,
+                           0.0f);
+      index += 1;
       break;
     case PostOpKind::Sum: {
       const Tensor *residual = tensors.residuals[nextResidual++];
       if (!fused.sumResidual) {
         // oneDNN's sum accumulates onto the destination, which therefore
         // starts as a copy of the residual.
-        ops.append_sum(float(postOp.sumScale));
+        if (withAttributes)
+          ops.append_sum(float(postOp.sumScale));
         fused.sumResidual = residual;
       } else if (postOp.sumScale == 1.0) {
         memory::desc residualDesc = descOf(*residual);
-        ops.append_binary(dnnl::algorithm::binary_add, residualDesc);
+        if (withAttributes)
+          ops.append_binary(dnnl::algorithm::binary_add, residualDesc);
         fused.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] =
             wrap(ctx, residualDesc, residual->data());
       } else {
         fused.expressible = false;
         return fused;
       }
+      index += 1;
       break;
     }
     case PostOpKind::ScaleShift: {
       memory::desc channelDesc = plainDesc(channelDims);
       const Tensor *scale = tensors.scales[nextScaleShift];
       const Tensor *shift = tensors.shifts[nextScaleShift++];
-      ops.append_binary(dnnl::algorithm::binary_mul, channelDesc);
+      if (withAttributes) {
+        ops.append_binary(dnnl::algorithm::binary_mul, channelDesc);
+        ops.append_binary(dnnl::algorithm::binary_add, channelDesc);
+      }
       fused.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] =
           wrap(ctx, channelDesc, scale->data());
-      ops.append_binary(dnnl::algorithm::binary_add, channelDesc);
       fused.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index + 1) | DNNL_ARG_SRC_1] =
           wrap(ctx, channelDesc, shift->data());
+      index += 2;
       break;
     }
     }
   }
-  fused.attr.set_post_ops(ops);
+  if (withAttributes)
+    fused.attr.set_post_ops(ops);
   return fused;
 }
 

@@ -25,10 +25,13 @@ struct FusedPostOps {
 };
 
 /// `channelDims` is the per-channel operand's broadcast shape ({1, O, 1, 1}
-/// for conv, {1, O} for linear); `outputDims` the destination's.
+/// for conv, {1, O} for linear); `outputDims` the destination's. Without
+/// `withAttributes` only `args`, `sumResidual` and `expressible` are filled:
+/// the attributes are needed only to create a primitive, the arguments on
+/// every call.
 FusedPostOps fusePostOps(DnnContext &ctx, const PostOpChain &chain,
                          const PostOpTensors &tensors, const Dims &channelDims,
-                         const Dims &outputDims);
+                         const Dims &outputDims, bool withAttributes = true);
 
 /// Validates the chain's tensors as the reference does.
 Status checkPostOpTensors(const char *op, const PostOpChain &chain,

@@ -81,6 +81,8 @@ private:
 
   const plan::GraphSpec &graph;
   int64_t maxBatch;
+  /// The count the views were last made for; -1: none yet.
+  int64_t viewBatch = -1;
   ParameterStore &parameters;
   Backend *owner = nullptr;
   void *arena = nullptr;
