@@ -22,8 +22,8 @@ root="$(dirname "$bench")"
 kdc="${KDC_BUILD_DIR:-$root/build}/bin/kdc"
 python="$bench/.venv/bin/python"
 
-die() { echo "bench/accuracy.sh: error: $*" >&2; exit 2; }
-positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, got '$2'"; }
+script=bench/accuracy.sh
+. "$bench/common.sh"
 seeds="0 1 2"
 threads=1
 teacher=3

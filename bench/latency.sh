@@ -19,8 +19,8 @@ root="$(dirname "$bench")"
 kdrt="${KDC_BUILD_DIR:-$root/build}/bin/kdrt"
 python="$bench/.venv/bin/python"
 
-die() { echo "bench/latency.sh: error: $*" >&2; exit 2; }
-positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, got '$2'"; }
+script=bench/latency.sh
+. "$bench/common.sh"
 rounds=8
 threads="$(nproc)"
 runs=2000

@@ -20,7 +20,8 @@ bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$bench")"
 kdc="${KDC_BUILD_DIR:-$root/build}/bin/kdc"
 
-die() { echo "bench/recipes.sh: error: $*" >&2; exit 2; }
+script=bench/recipes.sh
+. "$bench/common.sh"
 max_steps=""
 seeds="0"
 threads="$(nproc)"

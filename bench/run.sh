@@ -32,8 +32,8 @@ threads="$(nproc)"
 peer_compile=0
 skip_build=0
 
-die() { echo "bench/run.sh: error: $*" >&2; exit 2; }
-positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, got '$2'"; }
+script=bench/run.sh
+. "$bench/common.sh"
 
 while [ $# -gt 0 ]; do
   case "$1" in
