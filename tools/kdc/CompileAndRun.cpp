@@ -54,6 +54,7 @@ bool kdc::compileAndRun(uint32_t root, const kd::SourceManager &sources, const k
   request.resume = opts.resume;
   request.overwrite = opts.overwrite;
   request.stopAfter = opts.stopAfter;
+  request.teacherCacheLimit = opts.teacherCacheLimit;
   request.maxSteps = opts.maxSteps;
   request.threads = opts.threads;
   request.backend = opts.backend;

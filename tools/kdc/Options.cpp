@@ -1,6 +1,8 @@
 //===- Options.cpp - kdc's command line -----------------------------------===//
 #include "Options.h"
 
+#include "kdrt/exec/RunOptions.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -77,6 +79,13 @@ bool setRunOption(const std::string &flag, const std::string &value, DriverOptio
     opts.resume = opts.resume || resume;
   } else if (name == "stop-after") {
     opts.stopAfter = value;
+  } else if (name == "teacher-cache-limit") {
+    uint64_t bytes = 0;
+    if (!kdrt::exec::parseByteSize(value, bytes)) {
+      error = "--teacher-cache-limit needs a byte count (digits, optionally K, M, G or T), got '" + value + "'";
+      return false;
+    }
+    opts.teacherCacheLimit = bytes;
   } else if (name == "backend") {
     if (value != "reference" && value != "onednn") {
       error = "unknown backend '" + value + "' (expected 'reference' or 'onednn')";
@@ -194,7 +203,8 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
         return ParseOutcome::UsageError;
       addDataFile(value, opts);
     } else if (arg == "-o" || isFlag(arg, "out") || isFlag(arg, "target") || isFlag(arg, "backend") ||
-               isFlag(arg, "teacher-precision") || isFlag(arg, "resume") || isFlag(arg, "stop-after")) {
+               isFlag(arg, "teacher-precision") || isFlag(arg, "resume") || isFlag(arg, "stop-after") ||
+               isFlag(arg, "teacher-cache-limit")) {
       if (!takeValue(arg.c_str()))
         return ParseOutcome::UsageError;
       if (!setRunOption(arg, value, opts, error))
@@ -207,7 +217,7 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
     } else if (std::string name; splitFlagValue(arg, name, value) &&
                                  (name == "target" || name == "out" || name == "backend" || name == "seed" ||
                                   name == "max-steps" || name == "threads" || name == "teacher-precision" ||
-                                  name == "resume" || name == "stop-after")) {
+                                  name == "resume" || name == "stop-after" || name == "teacher-cache-limit")) {
       if (!setRunOption("--" + name, value, opts, error))
         return ParseOutcome::UsageError;
     } else if (isFlag(arg, "no-fuse")) {
@@ -238,8 +248,12 @@ ParseOutcome parseOptions(int argc, char **argv, DriverOptions &opts, std::strin
     error = std::string(opts.command == Command::Run ? "run" : "compile") + " takes exactly one input file";
     return ParseOutcome::UsageError;
   }
-  if (opts.command != Command::Run && (opts.resume || opts.overwrite || !opts.stopAfter.empty())) {
-    error = std::string(opts.resume ? "--resume" : opts.overwrite ? "--overwrite" : "--stop-after") +
+  if (opts.command != Command::Run &&
+      (opts.resume || opts.overwrite || !opts.stopAfter.empty() || opts.teacherCacheLimit)) {
+    error = std::string(opts.resume      ? "--resume"
+                        : opts.overwrite ? "--overwrite"
+                        : opts.teacherCacheLimit ? "--teacher-cache-limit"
+                                                 : "--stop-after") +
             " is an option of run";
     return ParseOutcome::UsageError;
   }
@@ -294,6 +308,11 @@ std::string helpText() {
          "  --resume DIR           run: continue the run in DIR after its last completed\n"
          "                         stage; the command line must compile to DIR's plan.kdx\n"
          "  --stop-after STAGE     run: stop once STAGE has completed (--resume goes on)\n"
+         "  --teacher-cache-limit SIZE\n"
+         "                         run: the most memory a stage's soft-target cache may\n"
+         "                         hold (e.g. 2G; 0: never cache); a larger cache is not\n"
+         "                         filled and the teacher runs every step (default: half\n"
+         "                         the memory available, or $KDRT_TEACHER_CACHE_LIMIT)\n"
          "  --seed N               The run's seed (initialisation, shuffling, augmentation)\n"
          "  --max-steps N          run: at most N optimizer steps per stage\n"
          "  --json                 run: print one JSON object per stage on stdout\n"

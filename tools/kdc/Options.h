@@ -48,6 +48,7 @@ struct DriverOptions {
   bool resume = false;            // run --resume DIR: continue the run in DIR
   bool overwrite = false;         // run --overwrite: start over in a DIR that holds a run
   std::string stopAfter;          // run --stop-after STAGE
+  std::optional<uint64_t> teacherCacheLimit; // run --teacher-cache-limit SIZE
   std::optional<uint64_t> seed;   // --seed N
   std::optional<int64_t> maxSteps; // --max-steps N
   bool json = false;              // run --json: one JSON object per stage

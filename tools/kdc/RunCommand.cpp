@@ -189,6 +189,7 @@ int kdc::runPlan(const kdrt::plan::Plan &plan, const RunRequest &request) {
   options.printProgress = true;
   options.resume = request.resume;
   options.stopAfterStage = request.stopAfter;
+  options.teacherCacheLimit = request.teacherCacheLimit;
   std::unique_ptr<kdrt::exec::Session> session;
   std::cerr << "kdc: running " << plan.stages.size() << " stage(s) in " << runDir.string() << '\n';
   kdrt::Status status =

@@ -32,6 +32,8 @@ struct RunRequest {
   bool overwrite = false;
   /// Stop once this stage has completed; empty: run every stage.
   std::string stopAfter;
+  /// RunOptions::teacherCacheLimit.
+  std::optional<uint64_t> teacherCacheLimit;
   std::optional<int64_t> maxSteps;
   int threads = 0;
   /// reference | onednn; empty: the runtime's default.

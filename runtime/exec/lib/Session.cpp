@@ -323,8 +323,11 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
 
   KDRT_RETURN_IF_ERROR(measureEnsembleWeights(index, stageReport));
   KDRT_RETURN_IF_ERROR(graph.allocate(*device));
+  bool recomputeTeacher = false;
   if (stage.teacherCache.mode == "cached")
-    KDRT_RETURN_IF_ERROR(fillTeacherCache(index, *images));
+    KDRT_RETURN_IF_ERROR(withContext(
+        prepareTeacherCache(index, *images, stageReport, recomputeTeacher),
+        where));
 
   // Optimizer groups over the trained parameters.
   std::vector<train::ParameterGroup> groups;
@@ -398,7 +401,8 @@ Status Session::runStage(size_t index, StageOutcome &outcome) {
       graph.setBatch(count);
       KDRT_RETURN_IF_ERROR(withContext(feed(graph, *batch), where));
       if (stage.teacherCache.mode == "cached")
-        KDRT_RETURN_IF_ERROR(gatherCached(index, *batch));
+        KDRT_RETURN_IF_ERROR(withContext(
+            teacherOutputs(index, *batch, recomputeTeacher, context), where));
       KDRT_RETURN_IF_ERROR(store->zeroGradients());
       context.stepSeed = mixSeed(mixSeed(seedValue, index), uint64_t(step));
       KDRT_RETURN_IF_ERROR(graph.run(context));

@@ -17,6 +17,14 @@
 // split's decoded images. A stale cache in a reused run directory then has
 // another name and is never read.
 //
+// The cache holds count x row floats per cached output, in memory. A stage
+// whose cache would hold more than RunOptions::teacherCacheLimit (default:
+// half the memory available when the stage starts) does not fill it: the
+// cache program then runs on each batch right after it is fed, writing the
+// same buffers the gather would, so the step computes the same values,
+// only with the teacher's forward in every step. The stage's report says
+// which it did and why.
+//
 //===----------------------------------------------------------------------===//
 
 #include "SessionSupport.h"
@@ -24,8 +32,12 @@
 #include "kdrt/io/RunDirectory.h"
 #include "kdrt/io/Safetensors.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace kdrt::exec {
 
@@ -81,7 +93,124 @@ int64_t rowElements(const plan::BufferSpec &buffer) {
   return row;
 }
 
+/// Half of MemAvailable (/proc/meminfo), or 0 when it cannot be read.
+uint64_t defaultCacheLimit() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    uint64_t kib = 0;
+    if (fields >> name >> kib && name == "MemAvailable:")
+      return kib * 1024 / 2;
+  }
+  return 0;
+}
+
+/// "4.0 KiB", "1.50 GiB": the largest binary unit the count reaches.
+std::string humanBytes(uint64_t bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = double(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit ? "%.2f %s" : "%.0f %s", value, units[unit]);
+  return text;
+}
+
 } // namespace
+
+bool parseByteSize(const std::string &text, uint64_t &bytes) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 19)
+    return false;
+  std::string suffix = text.substr(digits);
+  for (char &c : suffix)
+    c = char(std::toupper(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (suffix.empty() || suffix == "B")
+    shift = 0;
+  else if (suffix == "K" || suffix == "KB" || suffix == "KIB")
+    shift = 10;
+  else if (suffix == "M" || suffix == "MB" || suffix == "MIB")
+    shift = 20;
+  else if (suffix == "G" || suffix == "GB" || suffix == "GIB")
+    shift = 30;
+  else if (suffix == "T" || suffix == "TB" || suffix == "TIB")
+    shift = 40;
+  else
+    return false;
+  uint64_t value = std::strtoull(text.substr(0, digits).c_str(), nullptr, 10);
+  if (shift && value > (~0ull >> shift))
+    return false;
+  bytes = value << shift;
+  return true;
+}
+
+Status Session::prepareTeacherCache(size_t index,
+                                    const data::ImageDataset &images,
+                                    nlohmann::json &stageReport,
+                                    bool &recompute) {
+  const plan::StageSpec &stage = planSpec->stages[index];
+  uint64_t floats = 0;
+  for (const plan::CacheOutput &output : stage.teacherCache.outputs)
+    floats += uint64_t(rowElements(*stage.graph.findBuffer(output.buffer)));
+  uint64_t bytes = floats * uint64_t(images.count) * sizeof(float);
+
+  uint64_t limit = 0;
+  std::string limitFrom;
+  if (options.teacherCacheLimit) {
+    limit = *options.teacherCacheLimit;
+    limitFrom = "the run's teacher cache limit";
+  } else if (const char *env = std::getenv("KDRT_TEACHER_CACHE_LIMIT");
+             env && *env) {
+    if (!parseByteSize(env, limit))
+      return Status::invalidArgument(
+          "KDRT_TEACHER_CACHE_LIMIT='" + std::string(env) +
+          "' is not a byte count (digits, optionally K, M, G or T)");
+    limitFrom = "KDRT_TEACHER_CACHE_LIMIT";
+  } else {
+    limit = defaultCacheLimit();
+    limitFrom = "half the memory available";
+  }
+  recompute = bytes > limit;
+  stageReport["teacher_cache"] = {{"mode", recompute ? "recompute" : "cached"},
+                                  {"bytes", bytes},
+                                  {"limit_bytes", limit},
+                                  {"samples", images.count}};
+  runDir->appendMetrics({{"event", "teacher_cache"},
+                         {"stage", stage.name},
+                         {"mode", recompute ? "recompute" : "cached"},
+                         {"bytes", bytes},
+                         {"limit_bytes", limit}});
+  if (!recompute)
+    return fillTeacherCache(index, images);
+  if (options.printProgress)
+    std::fprintf(stderr,
+                 "%s: the teacher cache would hold %s (%lld samples x %llu "
+                 "floats), more than %s (%s): the teacher runs every step "
+                 "instead\n",
+                 stage.name.c_str(), humanBytes(bytes).c_str(),
+                 static_cast<long long>(images.count),
+                 static_cast<unsigned long long>(floats), humanBytes(limit).c_str(),
+                 limitFrom.c_str());
+  teacherCache[index].clear();
+  return Status::success();
+}
+
+Status Session::teacherOutputs(size_t index, const data::Batch &batch,
+                               bool recompute, OpContext &context) {
+  if (!recompute)
+    return gatherCached(index, batch);
+  // The cache program reads the batch just fed and writes the buffers the
+  // gather would fill.
+  return stageGraphs[index]->run(context, 1);
+}
 
 Status Session::teacherCacheKey(size_t index, const data::ImageDataset &images,
                                 std::string &key) {

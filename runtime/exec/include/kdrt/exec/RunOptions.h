@@ -49,9 +49,20 @@ struct RunOptions {
   /// Stop once the stage of this name has completed (checkpoint written);
   /// empty runs every stage.
   std::string stopAfterStage;
+  /// The most bytes of teacher outputs a stage's soft-target cache may hold
+  /// in memory. A cache that would need more is not filled: the teacher's
+  /// cached program then runs on every batch instead (the same values,
+  /// computed each step). Unset: $KDRT_TEACHER_CACHE_LIMIT (bytes, or with
+  /// a K/M/G suffix) if set, else half the memory available when the stage
+  /// starts.
+  std::optional<uint64_t> teacherCacheLimit;
   /// Called for every logged step and every epoch end.
   std::function<void(const ProgressEvent &)> onProgress;
 };
+
+/// Parses a byte count: digits with an optional K, M, G or T suffix
+/// (powers of 1024, "KiB"/"KB" spellings too). False on anything else.
+bool parseByteSize(const std::string &text, uint64_t &bytes);
 
 } // namespace kdrt::exec
 

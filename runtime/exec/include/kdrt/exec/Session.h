@@ -96,6 +96,12 @@ private:
   /// the first stage still to run.
   Status resumeFromCheckpoint(size_t &next);
   Status inferenceProgram(const std::string &model, size_t &index) const;
+  /// Before stage `index`'s first step: fills its soft-target cache, or,
+  /// when the cache would hold more than the limit (RunOptions::
+  /// teacherCacheLimit), leaves it empty and sets `recompute`; reports the
+  /// decision in `stageReport` ("teacher_cache").
+  Status prepareTeacherCache(size_t index, const data::ImageDataset &images,
+                             nlohmann::json &stageReport, bool &recompute);
   Status fillTeacherCache(size_t index, const data::ImageDataset &images);
   /// The plan's cache key of stage `index` joined with a hash of the
   /// current values of the teacher's parameters and of `images`.
@@ -103,6 +109,10 @@ private:
                          std::string &key);
   Status feed(BoundGraph &graph, const data::Batch &batch);
   Status gatherCached(size_t index, const data::Batch &batch);
+  /// The cached teacher outputs of the fed batch: gathered from the cache,
+  /// or computed by the cache program when the cache was not filled.
+  Status teacherOutputs(size_t index, const data::Batch &batch,
+                        bool recompute, OpContext &context);
   Status runEvaluation(size_t index, nlohmann::json &result);
   /// Before stage `index`: the weights of its accuracy-weighted ensembles,
   /// from their members' accuracies (evaluations with an ensemble_weight),
