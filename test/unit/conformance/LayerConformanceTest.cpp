@@ -283,6 +283,57 @@ TEST_P(Conformance, GroupNorm) {
       }));
 }
 
+TEST_P(Conformance, GroupNormShapesAffinesAndPartialGradients) {
+  // Instance norm (groups = C) without affine on [N, C, L]; one group over
+  // a sample far from zero (the mean must not cancel digits); layer-norm
+  // like groups = 1 with only some gradients asked for.
+  struct Case {
+    const char *name;
+    int64_t groups;
+    Shape input;
+    float low, high;
+    bool affine, wantDx, wantDg, wantDb;
+  };
+  for (const Case &c :
+       {Case{"instance_no_affine", 4, {2, 4, 9}, -1.0f, 1.0f, false, true,
+             false, false},
+        Case{"offset_mean", 1, {2, 3, 4, 4}, 100.0f, 101.0f, true, true, true,
+             true},
+        Case{"dx_only", 3, {1, 6, 2, 3}, -2.0f, 2.0f, true, true, false,
+             false},
+        Case{"dgamma_only", 2, {3, 4, 3, 1}, -2.0f, 2.0f, true, false, true,
+             false}}) {
+    SCOPED_TRACE(c.name);
+    GroupNormDesc desc;
+    desc.groups = c.groups;
+    Shape channels{c.input[1]};
+    OpCase forward(kNormTolerance);
+    int x = forward.input(c.input, c.low, c.high);
+    int g = c.affine ? forward.input(channels) : -1;
+    int b = c.affine ? forward.input(channels) : -1;
+    int y = forward.output(c.input);
+    EXPECT_TRUE(forward.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &t) {
+          return be.groupNormForward(desc, t[x], c.affine ? &t[g] : nullptr,
+                                     c.affine ? &t[b] : nullptr, t[y]);
+        }));
+    OpCase backward(kNormTolerance);
+    x = backward.input(c.input, c.low, c.high);
+    g = c.affine ? backward.input(channels) : -1;
+    int dy = backward.input(c.input);
+    int dx = c.wantDx ? backward.output(c.input) : -1;
+    int dg = c.wantDg ? backward.output(channels) : -1;
+    int db = c.wantDb ? backward.output(channels) : -1;
+    EXPECT_TRUE(backward.matchesReference(
+        backend(), [&](Backend &be, std::vector<Tensor> &t) {
+          return be.groupNormBackward(desc, t[x], c.affine ? &t[g] : nullptr,
+                                      t[dy], c.wantDx ? &t[dx] : nullptr,
+                                      c.wantDg ? &t[dg] : nullptr,
+                                      c.wantDb ? &t[db] : nullptr);
+        }));
+  }
+}
+
 TEST_P(Conformance, Activations) {
   for (ActivationKind kind : {ActivationKind::Relu, ActivationKind::Gelu,
                               ActivationKind::Sigmoid, ActivationKind::Tanh}) {

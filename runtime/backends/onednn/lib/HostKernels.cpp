@@ -204,27 +204,6 @@ Status adaptivePoolBackward(const AdaptivePoolDesc &desc, const Tensor &input,
   });
 }
 
-Status groupNormForward(const GroupNormDesc &desc, const Tensor &input,
-                        const Tensor *gamma, const Tensor *beta,
-                        Tensor &output) {
-  Shape gammaShape = gamma ? gamma->shape() : Shape();
-  Shape betaShape = beta ? beta->shape() : Shape();
-  KDRT_RETURN_IF_ERROR(reference::groupNormCheck(
-      desc, input.shape(), gamma ? &gammaShape : nullptr,
-      beta ? &betaShape : nullptr));
-  KDRT_RETURN_IF_ERROR(reference::checkShape("group_norm", "output",
-                                             output.shape(), input.shape()));
-  Shape sample = sliceShape(input.shape(), 1);
-  int64_t size = sample.numElements();
-  In gammaRef = gamma ? In(gamma->data(), gammaShape) : In();
-  In betaRef = beta ? In(beta->data(), betaShape) : In();
-  return parallelSlices(input.dim(0), [&](int64_t n) {
-    return reference::groupNormForward<float>(
-        desc, In(input.data() + n * size, sample), gammaRef, betaRef,
-        Out(output.data() + n * size, sample));
-  });
-}
-
 Status l2NormalizeForward(const L2NormalizeDesc &desc, const Tensor &input,
                           Tensor &output) {
   if (input.rank() < 1 || input.dim(0) < 1)

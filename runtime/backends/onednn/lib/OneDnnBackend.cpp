@@ -149,8 +149,11 @@ public:
                           Tensor &y) override {
     return onednn::groupNormForward(d, x, g, b, y);
   }
-  // groupNormBackward: inherited; gamma/beta gradients sum over samples,
-  // the reference's single pass.
+  Status groupNormBackward(const GroupNormDesc &d, const Tensor &x,
+                           const Tensor *g, const Tensor &dy, Tensor *dx,
+                           Tensor *dg, Tensor *db) override {
+    return onednn::groupNormBackward(d, x, g, dy, dx, dg, db);
+  }
 
   // Elementwise and softmax.
   Status activationForward(const ActivationDesc &d, const Tensor &x,

@@ -135,9 +135,14 @@ Status adaptivePoolForward(const AdaptivePoolDesc &desc, const Tensor &input,
                            Tensor &output);
 Status adaptivePoolBackward(const AdaptivePoolDesc &desc, const Tensor &input,
                             const Tensor &gradOutput, Tensor &gradInput);
+// GroupNorm.cpp: row-major host loops (oneDNN 2.6 has no group norm).
 Status groupNormForward(const GroupNormDesc &desc, const Tensor &input,
                         const Tensor *gamma, const Tensor *beta,
                         Tensor &output);
+Status groupNormBackward(const GroupNormDesc &desc, const Tensor &input,
+                         const Tensor *gamma, const Tensor &gradOutput,
+                         Tensor *gradInput, Tensor *gradGamma,
+                         Tensor *gradBeta);
 Status l2NormalizeForward(const L2NormalizeDesc &desc, const Tensor &input,
                           Tensor &output);
 Status l2NormalizeBackward(const L2NormalizeDesc &desc, const Tensor &input,

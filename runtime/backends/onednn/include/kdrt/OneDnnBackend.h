@@ -44,9 +44,12 @@
 //   concat                 | concat fwd; bwd: OpenMP slice copies
 //   reshape, dropout,      | OpenMP loops (same dropout mask function as the
 //   tokens                 | reference)
-//   group norm, adaptive   | OpenMP over samples / planes, reference kernel
-//   pool, l2-normalize     | per slice (oneDNN 2.6 has no group norm or
-//                          | uneven adaptive windows)
+//   group norm             | OpenMP over (sample, group) rows, vectorised
+//                          | per-channel loops, fwd and bwd (oneDNN 2.6 has
+//                          | no group norm)
+//   adaptive pool (uneven),| OpenMP over samples / planes, reference kernel
+//   l2-normalize           | per slice (oneDNN 2.6 has no uneven adaptive
+//                          | windows)
 //   attention pool, cls,   | reference kernels (small, not on the hot path)
 //   position embedding,    |
 //   select token           |
