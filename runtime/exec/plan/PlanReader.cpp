@@ -795,7 +795,27 @@ private:
   /// fills ahead of the program (the batch, cached teacher outputs),
   /// `after` those it reads once the program has run (the loss, the
   /// output).
+  /// One program of a sequence checkLifetimes walks, and the path of its
+  /// ops in error messages ("stages[0].program").
+  struct ProgramRun {
+    const std::vector<OpSpec> *program;
+    std::string path;
+  };
+
   void checkLifetimes(const GraphSpec &graph, const std::string &path,
+                      const std::vector<int64_t> &before,
+                      const std::vector<int64_t> &after) {
+    checkLifetimes(graph, {{&graph.program, path + ".program"}}, path, before,
+                   after);
+  }
+
+  /// Walks `runs` in order, as the executor runs them on one arena: no op
+  /// may read a buffer whose bytes a later write to another buffer took
+  /// over, and no op may write over what it reads. `before` are written by
+  /// the executor before the first op, `after` read after the last.
+  void checkLifetimes(const GraphSpec &graph,
+                      const std::vector<ProgramRun> &runs,
+                      const std::string &path,
                       const std::vector<int64_t> &before,
                       const std::vector<int64_t> &after) {
     std::map<int64_t, const BufferSpec *> byId;
@@ -812,9 +832,13 @@ private:
              std::to_string(buffer.offset) + ", +" +
              std::to_string(buffer.sizeInBytes()) + ")";
     };
+    // The path of every op in the order the runs execute them.
+    std::vector<std::string> opPaths;
+    for (const ProgramRun &run : runs)
+      for (size_t i = 0; i < run.program->size(); ++i)
+        opPaths.push_back(run.path + "[" + std::to_string(i) + "]");
     auto writer = [&](int64_t when) {
-      return when < 0 ? std::string("the executor")
-                      : path + ".program[" + std::to_string(when) + "]";
+      return when < 0 ? std::string("the executor") : opPaths[size_t(when)];
     };
     // The last write of each buffer so far: -1 is before the program.
     std::map<int64_t, int64_t> written;
@@ -832,9 +856,11 @@ private:
                               " wrote it: the plan's memory layout is "
                               "broken (a compiler bug)");
     };
-    for (size_t i = 0; i < graph.program.size(); ++i) {
-      const OpSpec &op = graph.program[i];
-      std::string at = path + ".program[" + std::to_string(i) + "]";
+    int64_t step = 0;
+    for (const ProgramRun &run : runs)
+    for (size_t i = 0; i < run.program->size(); ++i, ++step) {
+      const OpSpec &op = (*run.program)[i];
+      const std::string &at = opPaths[size_t(step)];
       for (size_t k = 0; k < op.in.size(); ++k) {
         if (op.in[k].kind != Operand::Kind::Buffer)
           continue;
@@ -853,7 +879,7 @@ private:
       }
       for (const Operand &out : op.out)
         if (out.kind == Operand::Kind::Buffer)
-          written[out.buffer] = int64_t(i);
+          written[out.buffer] = step;
     }
     for (int64_t id : after)
       checkRead(id, path + ".program (read after the last op)");
@@ -903,8 +929,16 @@ private:
                                                std::to_string(i) + "].buffer");
       before.push_back(cache.outputs[i].buffer);
     }
-    checkLifetimes(stage.graph, path, before, {stage.lossBuffer});
     checkProgram(cache.program, path + ".teacher_cache.program");
+    // With the cache filled, its outputs are written before the step;
+    // without it (over the runtime's memory limit), the cache program runs
+    // on the fed batch first. Both orders must keep every read intact.
+    checkLifetimes(stage.graph, path, before, {stage.lossBuffer});
+    if (!cache.program.empty())
+      checkLifetimes(stage.graph,
+                     {{&cache.program, path + ".teacher_cache.program"},
+                      {&stage.graph.program, path + ".program"}},
+                     path, inputBuffers(stage.graph), {stage.lossBuffer});
     for (size_t i = 0; i < stage.copies.size(); ++i) {
       std::string at = path + ".copy[" + std::to_string(i) + "]";
       checkParameterName(stage.copies[i].first, at + ".from");

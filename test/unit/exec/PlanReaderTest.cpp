@@ -110,6 +110,42 @@ TEST(PlanReaderTest, BuffersSharingBytesWhileLiveAreAPlanError) {
   EXPECT_EQ(sharedBytesError(3, 0), "");
 }
 
+TEST(PlanReaderTest, TeacherCacheProgramMayNotTakeOverWhatTheStepReads) {
+  // Over the runtime's memory limit the cache program runs on the fed batch
+  // before the step: its temporaries must not take over bytes the step
+  // still reads. Give its reshape a buffer of its own on the labels' bytes:
+  // harmless when the cache is filled (the program never runs during the
+  // step), broken when it runs first.
+  Plan plan = samplePlan();
+  plan::StageSpec &stage = plan.stages[0];
+  ASSERT_FALSE(stage.teacherCache.program.empty());
+  int64_t labels = -1;
+  for (const plan::InputSpec &input : stage.graph.inputs)
+    if (input.role == "label")
+      labels = input.buffer;
+  ASSERT_GE(labels, 0);
+  const plan::BufferSpec *labelBuffer = stage.graph.findBuffer(labels);
+  int64_t fresh = 0;
+  for (const plan::BufferSpec &buffer : stage.graph.buffers)
+    fresh = std::max(fresh, buffer.id + 1);
+  plan::BufferSpec scratch;
+  scratch.id = fresh;
+  scratch.shape = labelBuffer->shape;
+  scratch.offset = labelBuffer->offset;
+  stage.graph.buffers.push_back(scratch);
+  // The cache program's reshape writes the scratch; its linear reads it.
+  stage.teacherCache.program[0].out[0].buffer = fresh;
+  stage.teacherCache.program[1].in[0].buffer = fresh;
+  std::string error = readError(serializePlan(plan));
+  EXPECT_NE(error.find("reads buffer " + std::to_string(labels)),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("took over when stages[0].teacher_cache.program[0] "
+                       "wrote it"),
+            std::string::npos)
+      << error;
+}
+
 TEST(PlanReaderTest, StageCopiesRoundTripAndAreChecked) {
   Plan plan = samplePlan();
   ASSERT_GE(plan.parameters.size(), 1u);
