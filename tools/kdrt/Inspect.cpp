@@ -2,6 +2,7 @@
 
 #include "Inspect.h"
 
+#include <cstdio>
 #include <map>
 
 namespace kdrt::tools {
@@ -12,6 +13,68 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + "]";
+}
+
+/// A number as %g writes it: 0.1, 0.0005, 10000.
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
+/// "sgd momentum 0.9 nesterov, weight decay 0.0005; lr 0.1 for 12
+/// parameters", with each group's learning rate and its own decay and
+/// momentum where they differ from the optimizer's.
+std::string optimizerText(const plan::OptimizerSpec &optimizer) {
+  std::string text = optimizer.kind;
+  if (optimizer.kind == "sgd") {
+    if (optimizer.momentum != 0)
+      text += " momentum " + number(optimizer.momentum);
+    if (optimizer.nesterov)
+      text += " nesterov";
+  } else {
+    text += " betas " + number(optimizer.beta1) + ", " +
+            number(optimizer.beta2) + ", eps " + number(optimizer.eps);
+  }
+  if (optimizer.weightDecay != 0)
+    text += ", weight decay " + number(optimizer.weightDecay);
+  for (size_t g = 0; g < optimizer.groups.size(); ++g) {
+    const plan::OptimizerGroup &group = optimizer.groups[g];
+    text += std::string(g ? ", " : "; ") + "lr " + number(group.lr);
+    if (group.weightDecay != optimizer.weightDecay)
+      text += " weight decay " + number(group.weightDecay);
+    if (group.momentum)
+      text += " momentum " + number(*group.momentum);
+    text += " for " + std::to_string(group.params.size()) + " parameters";
+  }
+  return text;
+}
+
+/// "one_cycle pct_start 0.3, div 25, final div 10000, momentum 0.95 ->
+/// 0.85", with the warm-up when there is one ("warm-up 1 epoch").
+std::string scheduleText(const plan::ScheduleSpec &schedule) {
+  std::string text = schedule.kind;
+  if (schedule.kind == "step")
+    text += " every " + std::to_string(schedule.every) + " epochs, gamma " +
+            number(schedule.gamma);
+  else if (schedule.kind == "cosine")
+    text += " to " + number(schedule.minLr);
+  else if (schedule.kind == "one_cycle") {
+    text += " pct_start " + number(schedule.pctStart) + ", div " +
+            number(schedule.divFactor) + ", final div " +
+            number(schedule.finalDivFactor);
+    if (schedule.cycleMomentum)
+      text += ", momentum " + number(schedule.maxMomentum) + " -> " +
+              number(schedule.baseMomentum);
+  }
+  auto count = [](int64_t n, const char *unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+  };
+  if (schedule.warmupSteps > 0)
+    text += ", warm-up " + count(schedule.warmupSteps, "step");
+  if (schedule.warmupEpochs > 0)
+    text += ", warm-up " + count(schedule.warmupEpochs, "epoch");
+  return text;
 }
 
 std::string operandText(const plan::Operand &operand) {
@@ -101,6 +164,8 @@ void printPlanSummary(const plan::Plan &plan, std::ostream &out) {
         << stage.epochs << " epochs, batch " << stage.batch << ", "
         << stage.optimizer.kind << ", schedule " << stage.schedule.kind
         << ", loss %" << stage.lossBuffer << "\n";
+    out << "  optimizer: " << optimizerText(stage.optimizer) << "\n";
+    out << "  schedule: " << scheduleText(stage.schedule) << "\n";
     printGraph(stage.graph, out);
     if (stage.teacherCache.mode == "cached") {
       out << "  teacher cache: " << stage.teacherCache.model << ", key "
