@@ -61,6 +61,70 @@ TEST_P(Conformance, FusedConvBiasBatchNormReluSum) {
   EXPECT_TRUE(closeTo(got, want, kNormTolerance, "fused conv"));
 }
 
+// oneDNN folds a leading scale-shift into a tracked weight (one with a
+// version, as the executor's parameters have) and keeps the fold: it must
+// follow new scale and shift values, a new version of the weight, and a
+// bias, and leave the rest of the chain where it was.
+TEST_P(Conformance, FusedScaleShiftFollowsTheWeightAndTheValues) {
+  struct Case {
+    const char *name;
+    Conv2dDesc desc;
+    Shape input, weight, output;
+    bool bias;
+  };
+  Conv2dDesc grouped;
+  grouped.padH = grouped.padW = 1;
+  grouped.groups = 2;
+  Conv2dDesc projection;
+  projection.strideH = projection.strideW = 2;
+  std::vector<Case> cases = {
+      {"3x3, groups 2, bias", grouped, {2, 4, 7, 7}, {6, 2, 3, 3},
+       {2, 6, 7, 7}, true},
+      {"1x1 stride 2, no bias", projection, {2, 5, 8, 8}, {3, 5, 1, 1},
+       {2, 3, 4, 4}, false},
+  };
+  std::unique_ptr<Backend> reference = createReferenceBackendForTests();
+  for (Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    c.desc.postOps.appendScaleShift();
+    c.desc.postOps.appendSum();
+    c.desc.postOps.appendActivation(ActivationKind::Relu);
+    Shape channels{c.weight[0]};
+    Tensor x = randomTensor(c.input, 1), w = randomTensor(c.weight, 2);
+    Tensor b = randomTensor(channels, 3), residual = randomTensor(c.output, 4);
+    Tensor scale = randomTensor(channels, 5, 0.5f, 2.0f);
+    Tensor shift = randomTensor(channels, 6);
+    w.touch();
+    PostOpTensors tensors;
+    tensors.residuals = {&residual};
+    tensors.scales = {&scale};
+    tensors.shifts = {&shift};
+    auto matches = [&](const char *when) {
+      Tensor want = Tensor::owning(c.output), got = Tensor::owning(c.output);
+      const Tensor *bias = c.bias ? &b : nullptr;
+      Status status =
+          reference->conv2dFusedForward(c.desc, x, w, bias, tensors, want);
+      EXPECT_TRUE(status.ok()) << status.message();
+      status = backend().conv2dFusedForward(c.desc, x, w, bias, tensors, got);
+      EXPECT_TRUE(status.ok()) << status.message();
+      EXPECT_TRUE(closeTo(got, want, kNormTolerance, when)) << when;
+    };
+    matches("first call");
+    matches("same weight and values");
+    for (int64_t o = 0; o < channels[0]; ++o)
+      scale.data()[o] *= -1.5f;
+    matches("new scale values");
+    shift.data()[0] += 1.0f;
+    matches("new shift values");
+    b.data()[1] -= 2.0f;
+    matches("new bias values");
+    for (int64_t i = 0; i < w.numElements(); ++i)
+      w.data()[i] = 0.25f - w.data()[i];
+    w.touch();
+    matches("new weight version");
+  }
+}
+
 TEST_P(Conformance, FusedPostOpChains) {
   // Chains oneDNN expresses in several ways (second sum as a binary add,
   // scaled sums) against the reference's sequential application.

@@ -61,12 +61,28 @@ struct ReorderedWeight {
   dnnl::memory memory;
 };
 
+/// A convolution weight with a per-output-channel scale folded in, and the
+/// bias that goes with it (Convolution.cpp): valid while the weight keeps
+/// its version and the scale, shift and bias their values.
+struct FoldedWeight {
+  uint64_t version = 0;
+  /// The values the fold was made from (`bias` empty for a convolution
+  /// without one).
+  std::vector<float> scale, shift, bias;
+  /// weight[o] * scale[o], in the primitive's layout.
+  dnnl::memory weights;
+  /// bias[o] * scale[o] + shift[o].
+  std::vector<float> foldedBias;
+};
+
 struct DnnContext {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   PrimitiveCache cache;
   /// By weight address and wanted layout.
   KeyedStore<ReorderedWeight> weights;
+  /// By weight address and wanted layout.
+  KeyedStore<FoldedWeight> foldedWeights;
   /// The memories wrap() made, by data address and descriptor: a oneDNN
   /// memory over a caller's pointer is a descriptor and that pointer, so
   /// one made earlier for the same pair is the same memory, and making one

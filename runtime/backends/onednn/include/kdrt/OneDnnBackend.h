@@ -17,7 +17,9 @@
 //                          | bf16: bf16 input and weight, fp32 accumulation,
 //                          | bias and output;
 //                          | post-ops as attributes: eltwise, sum, binary
-//                          | mul/add per channel (scale-shift); a chain with
+//                          | mul/add per channel (scale-shift; a leading one
+//                          | on a tracked weight is folded into the weight
+//                          | and bias instead, once per version); a chain with
 //                          | more than one sum runs conv+bias as a primitive
 //                          | and the chain as an OpenMP loop
 //   linear (+fused)        | matmul (bias, same post-ops); backward: matmuls,
