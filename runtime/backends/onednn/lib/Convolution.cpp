@@ -32,12 +32,14 @@
 #include "PostOps.h"
 
 #include "kdrt/reference/Conv2d.h"
+#include "kdrt/reference/Normalization.h"
 #include "kdrt/reference/PostOps.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace kdrt::onednn {
 namespace {
@@ -182,16 +184,15 @@ const FoldedWeight &foldedWeight(DnnContext &ctx, const ConvGeometry &g,
       (bias ? sameValues(folded->bias, *bias) : folded->bias.empty()))
     return *folded;
 
-  int64_t out = weight.dim(0), per = weight.numElements() / out;
-  const float *w = weight.data(), *s = scale.data(), *t = shift.data();
+  int64_t out = weight.dim(0);
+  const float *s = scale.data(), *t = shift.data();
   std::vector<float> plain(size_t(weight.numElements()));
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t i = 0; i < per; ++i)
-      plain[size_t(o * per + i)] = w[o * per + i] * s[o];
   folded->foldedBias.resize(size_t(out));
-  for (int64_t o = 0; o < out; ++o)
-    folded->foldedBias[size_t(o)] =
-        (bias ? bias->data()[o] * s[o] : 0.0f) + t[o];
+  reference::foldScaleShift(
+      weight.data(), bias ? bias->data() : nullptr, out,
+      weight.numElements() / out,
+      [&](int64_t o) { return std::pair<float, float>(s[o], t[o]); },
+      plain.data(), folded->foldedBias.data());
   if (!folded->weights)
     folded->weights = memory(wanted, ctx.engine);
   // Not wrap(): `plain` is freed on return, and wrap() remembers addresses.

@@ -169,6 +169,24 @@ Status batchNormScaleShift(const BatchNormScaleShiftDesc &desc,
   return Status::success();
 }
 
+/// The layer before an inference batch norm with the norm folded in:
+/// foldedWeight[o] = weight[o] * scale and foldedBias[o] = bias[o] * scale
+/// + shift, with (scale, shift) = scaleShiftOf(o) and `weight` laid out as
+/// [channels, perChannel]; `bias` may be null.
+template <typename T, typename ScaleShiftOf>
+void foldScaleShift(const T *weight, const T *bias, int64_t channels,
+                    int64_t perChannel, ScaleShiftOf scaleShiftOf,
+                    T *foldedWeight, T *foldedBias) {
+  for (int64_t o = 0; o < channels; ++o) {
+    auto [scale, shift] = scaleShiftOf(o);
+    for (int64_t k = 0; k < perChannel; ++k)
+      foldedWeight[o * perChannel + k] =
+          T(double(weight[o * perChannel + k]) * double(scale));
+    double layerBias = bias ? double(bias[o]) : 0.0;
+    foldedBias[o] = T(layerBias * double(scale) + double(shift));
+  }
+}
+
 /// An inference batch norm folded into the layer before it (Backend.h):
 /// the folded bias is bias * scale + shift.
 template <typename T>
@@ -193,15 +211,13 @@ Status foldBatchNorm(const FoldBatchNormDesc &desc, TensorRef<const T> weight,
   KDRT_RETURN_IF_ERROR(
       checkShape(op, "folded weight", foldedWeight.shape, weight.shape));
   int64_t perChannel = weight.numElements() / std::max<int64_t>(channels, 1);
-  for (int64_t o = 0; o < channels; ++o) {
-    auto [scale, shift] = batchNormScaleShiftOf(gamma, beta, runningMean,
-                                                runningVar, desc.eps, o);
-    for (int64_t k = 0; k < perChannel; ++k)
-      foldedWeight[o * perChannel + k] =
-          T(double(weight[o * perChannel + k]) * scale);
-    double layerBias = bias.present() ? double(bias[o]) : 0.0;
-    foldedBias[o] = T(layerBias * scale + shift);
-  }
+  foldScaleShift(
+      weight.data, bias.data, channels, perChannel,
+      [&](int64_t o) {
+        return batchNormScaleShiftOf(gamma, beta, runningMean, runningVar,
+                                     desc.eps, o);
+      },
+      foldedWeight.data, foldedBias.data);
   return Status::success();
 }
 
